@@ -1,0 +1,116 @@
+# Shared helpers of the local stack's scripts (ci/stack/*): process control by recorded pid,
+# bounded waits, the generated secrets and the service list. Source, don't run.
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+STACK_DIR="$ROOT/ci/stack"
+LOG_DIR="$RUN_DIR/logs"
+PID_DIR="$RUN_DIR/pids"
+SECRETS_FILE="$RUN_DIR/secrets.env"
+VALUES_FILE="$ROOT/charts/umbrella/values.yaml"
+PG_PORT=55432
+PG_HOST=127.0.0.1
+KAFKA_BOOTSTRAP=127.0.0.1:9092
+GATEWAY_PORT=8080
+export LOG_DIR PID_DIR SECRETS_FILE VALUES_FILE PG_PORT PG_HOST KAFKA_BOOTSTRAP GATEWAY_PORT
+
+ensure_run_dirs() {
+  mkdir -p "$RUN_DIR" "$LOG_DIR" "$PID_DIR"
+  # Postgres and nginx run as unprivileged users and must be able to reach their files in here.
+  chmod 755 "$RUN_DIR" "$LOG_DIR"
+}
+
+# The unprivileged account a daemon runs as when we are root ($1: wanted user); empty otherwise.
+run_as_user() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  id -u "$1" >/dev/null 2>&1 || die "user '$1' does not exist (run ci/bootstrap)"
+  echo "$1"
+}
+
+# Run a command as $1 (exec, no extra fork, so a backgrounded pid is the daemon's own pid).
+as_user() {
+  local user="$1"; shift
+  if [ -z "$user" ]; then "$@"; else setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"; fi
+}
+
+load_secrets() {
+  [ -f "$SECRETS_FILE" ] || "$STACK_DIR/secrets"
+  set -a
+  # shellcheck disable=SC1090
+  . "$SECRETS_FILE"
+  set +a
+}
+
+# "name port" lines of every service in the route table (charts/umbrella/values.yaml).
+all_services() { "$VENV/bin/python" "$STACK_DIR/routes.py" services; }
+
+# The subset that exists in this checkout (a Django project with manage.py).
+deployed_services() {
+  local name port
+  all_services | while read -r name port; do
+    [ -f "$ROOT/services/$name/manage.py" ] && echo "$name $port"
+  done
+  return 0
+}
+
+# pid recorded in $PID_DIR/$1.pid, if that process is still alive.
+live_pid() {
+  local file="$PID_DIR/$1.pid" pid
+  [ -f "$file" ] || return 1
+  pid="$(cat "$file")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+# start_daemon NAME LOGFILE [USER] -- CMD...: run CMD in its own session, survive the caller,
+# and record its pid. The command must not daemonize itself.
+start_daemon() {
+  local name="$1" log="$2" user="" ; shift 2
+  if [ "$1" != "--" ]; then user="$1"; shift; fi
+  shift
+  : >> "$log"
+  [ -n "$user" ] && chown "$user" "$log"
+  # setsid without -f execs in place (a non-interactive shell's background job is no group
+  # leader), so $! is the daemon's pid and also its process group id.
+  if [ -z "$user" ]; then
+    setsid "$@" >> "$log" 2>&1 < /dev/null &
+  else
+    setsid setpriv --reuid="$user" --regid="$user" --init-groups -- "$@" >> "$log" 2>&1 < /dev/null &
+  fi
+  echo $! > "$PID_DIR/$name.pid"
+}
+
+# stop_daemon NAME [TIMEOUT]: SIGTERM the recorded pid, wait, then SIGKILL its process group.
+stop_daemon() {
+  local name="$1" timeout="${2:-20}" pid i
+  if ! pid="$(live_pid "$name")"; then rm -f "$PID_DIR/$name.pid"; return 0; fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < timeout * 5; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "$name (pid $pid) ignored SIGTERM for ${timeout}s: SIGKILL"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PID_DIR/$name.pid"
+  ok "$name stopped (pid $pid)"
+}
+
+# wait_for DESCRIPTION TIMEOUT CMD...: poll CMD every half second, printing progress; fail after
+# TIMEOUT seconds. $WAIT_PID, when set, aborts early if that process died.
+wait_for() {
+  local what="$1" timeout="$2" start=$SECONDS; shift 2
+  printf '    waiting for %s ' "$what" >&2
+  until "$@" >/dev/null 2>&1; do
+    if [ -n "${WAIT_PID:-}" ] && ! kill -0 "$WAIT_PID" 2>/dev/null; then
+      printf ' died\n' >&2; return 1
+    fi
+    if ((SECONDS - start >= timeout)); then printf ' timed out after %ss\n' "$timeout" >&2; return 1; fi
+    printf '.' >&2
+    sleep 0.5
+  done
+  printf ' ready (%ss)\n' "$((SECONDS - start))" >&2
+}
+
+http_ok() { "$VENV/bin/python" "$STACK_DIR/probe.py" "$1"; }

@@ -1,0 +1,20 @@
+"""Health probe for the stack scripts: exit 0 when GET <url> answers 2xx within two seconds.
+
+Used instead of curl, which a fresh machine may not have; the venv's Python always is there.
+"""
+
+import sys
+import urllib.error
+import urllib.request
+
+
+def main(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback URLs only)
+            return 0 if 200 <= response.status < 300 else 1
+    except (urllib.error.URLError, OSError, ValueError):
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
