@@ -1,0 +1,25 @@
+# Shared shell helpers and locations for every script under ci/ and kind/. Source, don't run.
+# Where things live:
+#   $ROOT              the repository checkout
+#   $MUSICCORP_CACHE   tools and the virtualenv, outside the tracked files, reused across clones
+#   $RUN_DIR           runtime state of the local stack (pids, logs, data), inside the checkout, ignored by git
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=ci/versions.env
+. "$ROOT/ci/versions.env"
+
+MUSICCORP_CACHE="${MUSICCORP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/musiccorp}"
+VENV="$MUSICCORP_CACHE/venv"
+TOOLS_BIN="$MUSICCORP_CACHE/bin"
+KAFKA_HOME="$MUSICCORP_CACHE/kafka-$KAFKA_VERSION"
+PG_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
+RUN_DIR="${MUSICCORP_RUN_DIR:-$ROOT/.run}"
+export MUSICCORP_CACHE VENV TOOLS_BIN KAFKA_HOME PG_BIN RUN_DIR ROOT
+export PATH="$VENV/bin:$TOOLS_BIN:$PATH"
+
+# Progress output: every long step says what it does, and failures say why.
+step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+ok()   { printf '    \033[32mok\033[0m %s\n' "$*" >&2; }
+warn() { printf '    \033[33mwarn\033[0m %s\n' "$*" >&2; }
+die()  { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,8 @@
+"""The shared Django app: it carries the shared management commands (ensure_superuser, ...)."""
+
+from django.apps import AppConfig
+
+
+class MusiccorpCommonConfig(AppConfig):
+    name = "musiccorp_common"
+    verbose_name = "MusicCorp common"

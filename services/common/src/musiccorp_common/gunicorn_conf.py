@@ -1,0 +1,58 @@
+"""gunicorn configuration shared by every service: ``gunicorn -c python:musiccorp_common.gunicorn_conf config.wsgi``.
+
+Environment:
+- PORT (default 8000) and BIND_HOST (default 0.0.0.0): where to listen.
+- WEB_CONCURRENCY (default 2): worker processes; GUNICORN_THREADS (default 1).
+- GUNICORN_TIMEOUT (default 30): a worker silent this long is killed and replaced.
+- GUNICORN_GRACEFUL_TIMEOUT (default 30): on SIGTERM, workers finish requests in hand for at
+  most this long. The chart sets terminationGracePeriodSeconds above it.
+- PROMETHEUS_MULTIPROC_DIR: where workers share metrics (required with several workers, so
+  /metrics adds up all of them rather than whichever worker answered).
+"""
+
+import os
+import shutil
+
+from musiccorp_common.env import env_int, env_str
+from musiccorp_common.logging import JsonFormatter
+
+bind = f"{env_str('BIND_HOST', default='0.0.0.0')}:{env_int('PORT', 8000)}"
+workers = env_int("WEB_CONCURRENCY", 2)
+threads = env_int("GUNICORN_THREADS", 1)
+timeout = env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow forever; jitter avoids all at once.
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = max_requests // 10
+# The read-only root filesystem leaves /tmp (an emptyDir) as the only writable place.
+worker_tmp_dir = env_str("GUNICORN_WORKER_TMP_DIR", default="/tmp")
+# Request lines are logged by the app as JSON (musiccorp_common.requestlog).
+accesslog = None
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": JsonFormatter, "service": "gunicorn"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+    "root": {"handlers": ["stdout"], "level": "INFO"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+    },
+}
+
+
+def on_starting(server):
+    """Start with an empty metrics directory: files of dead workers from a previous run would add up."""
+    directory = env_str("PROMETHEUS_MULTIPROC_DIR", default="")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """Tell prometheus_client a worker is gone, so its live gauges stop counting."""
+    if env_str("PROMETHEUS_MULTIPROC_DIR", default=""):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

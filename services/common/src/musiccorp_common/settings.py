@@ -1,0 +1,159 @@
+"""The base Django settings of every MusicCorp service, read from the environment (12-factor).
+
+A service's ``config/settings.py`` star-imports this module, calls
+``globals().update(service_identity("<name>"))`` and adds its own apps. Every setting that
+an operator can change is an environment variable read here, with the Django docs link
+above it. Test runs set the same variables (see tox.ini).
+"""
+
+import os
+
+import dj_database_url
+
+from musiccorp_common.env import env_bool, env_int, env_list, env_str
+from musiccorp_common.logging import logging_config
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Behind the gateway the original scheme arrives in X-Forwarded-Proto; trust it only when the
+# deployment says a proxy sets it (the gateway does, locally and in the cluster).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+if env_bool("DJANGO_BEHIND_PROXY", default=True):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+# Query counts and latencies per database in /metrics.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "django_prometheus"]
+SHARED_APPS = ["musiccorp_common"]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + SHARED_APPS
+
+MIDDLEWARE = [
+    # First and last so they see every request and response, including errors.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "musiccorp_common.correlation.CorrelationIdMiddleware",
+    "musiccorp_common.requestlog.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# Static files are collected at build time and served by WhiteNoise from the app itself, so
+# the admin works on the service port and through the gateway without a separate file server.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#static-root
+STATIC_URL = "/static/"
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", default="/tmp/musiccorp-static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "musiccorp_common.staticfiles.PrefixedStaticFilesStorage"},
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["musiccorp_common.permissions.IsStaffOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "musiccorp_common.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "musiccorp_common.errors.json_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Self-hosted Swagger UI assets: the docs page works without reaching a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Kafka bootstrap servers; the event library reads it.
+KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
+
+# Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" switches export off.
+OTEL_TRACES_EXPORTER = env_str("OTEL_TRACES_EXPORTER", default="otlp")
+OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+
+# Workers of one gunicorn share metrics through files here (prometheus_client's multiprocess
+# mode). Made on start so one-off commands (migrate, seed) can record metrics too.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
+
+LOG_LEVEL = env_str("LOG_LEVEL", default="INFO").upper()
+LOGGING_CONFIG = "logging.config.dictConfig"
+
+
+def service_identity(name: str) -> dict:
+    """The settings that depend on which service this is.
+
+    Cookie names carry the service so that the sessions of different services on one host
+    (all of them sit behind the same gateway host) never overwrite each other.
+    """
+    return {
+        "SERVICE_NAME": name,
+        "SESSION_COOKIE_NAME": f"{name}_sessionid",
+        "CSRF_COOKIE_NAME": f"{name}_csrftoken",
+        "LOGGING": logging_config(service=name, level=LOG_LEVEL),
+        "SPECTACULAR_SETTINGS": {**SPECTACULAR_SETTINGS, "TITLE": f"MusicCorp {name} API"},
+    }

@@ -1,0 +1,1 @@
+"""Test helpers shared by the services' suites (see ``plugin`` for the fixtures)."""

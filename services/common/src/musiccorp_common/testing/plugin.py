@@ -1,0 +1,40 @@
+"""pytest fixtures every service's test suite gets (registered as a pytest11 plugin).
+
+Only fixtures that need Django import it lazily, so the plugin loads in any pytest run.
+"""
+
+import pytest
+
+
+@pytest.fixture
+def api_client():
+    """An anonymous DRF test client."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(username="staff", password="staff-pass", is_staff=True)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    """A DRF test client logged in as a staff user."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(staff_user)
+    return client
+
+
+@pytest.fixture
+def customer_client(django_user_model):
+    """A DRF test client logged in as an ordinary (non-staff) user."""
+    from rest_framework.test import APIClient
+
+    user = django_user_model.objects.create_user(username="customer", password="customer-pass")
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
