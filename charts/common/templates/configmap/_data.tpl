@@ -1,0 +1,31 @@
+{{/*
+musiccorp-common.configmap.data: the non-secret env shared by every container of the service,
+as ConfigMap data. Separate from the object so its checksum can annotate the pods.
+Peer URLs: each entry of `peers` (name: port) becomes <NAME>_URL=http://<release>-<name>:<port>.
+*/}}
+{{- define "musiccorp-common.configmap.data" -}}
+{{- $fullname := include "musiccorp-common.names.fullname" . -}}
+{{- $hosts := list $fullname (printf "%s.%s.svc" $fullname .Release.Namespace) "localhost" "127.0.0.1" -}}
+{{- $hosts = concat $hosts .Values.django.extraAllowedHosts -}}
+SERVICE_NAME: {{ include "musiccorp-common.names.name" . | quote }}
+DJANGO_SETTINGS_MODULE: {{ .Values.django.settingsModule | quote }}
+DJANGO_ALLOWED_HOSTS: {{ join "," $hosts | quote }}
+DJANGO_LOG_LEVEL: {{ .Values.django.logLevel | quote }}
+KAFKA_BOOTSTRAP_SERVERS: {{ tpl .Values.kafka.bootstrapServers . | quote }}
+PROMETHEUS_MULTIPROC_DIR: "/tmp/metrics"
+OTEL_SERVICE_NAME: {{ include "musiccorp-common.names.name" . | quote }}
+OTEL_RESOURCE_ATTRIBUTES: {{ printf "service.namespace=musiccorp,service.version=%s,deployment.environment=%s" (toString .Values.image.tag) .Values.otel.environment | quote }}
+OTEL_SDK_DISABLED: {{ (not .Values.otel.enabled) | toString | quote }}
+{{- if .Values.otel.enabled }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ tpl .Values.otel.endpoint . | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf"
+OTEL_TRACES_SAMPLER: "parentbased_traceidratio"
+OTEL_TRACES_SAMPLER_ARG: {{ .Values.otel.samplerRatio | toString | quote }}
+{{- end }}
+{{- range $peer, $port := .Values.peers }}
+{{ printf "%s_URL" ($peer | upper | replace "-" "_") }}: {{ printf "http://%s:%v" (include "musiccorp-common.names.peer" (dict "root" $ "peer" $peer)) $port | quote }}
+{{- end }}
+{{- range $key, $value := .Values.extraEnv }}
+{{ $key }}: {{ tpl (toString $value) $ | quote }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,33 @@
+{{/*
+musiccorp-common.job.migrate: `manage.py migrate` once per release revision. Deliberately not a
+pre-install/pre-upgrade hook: PostgreSQL is installed by the same release, and a pre-install hook
+would run before the database exists. The Job runs alongside the new pods, whose init container
+waits for it; backoffLimit covers a database that is still starting. Migrations must follow
+expand/contract (docs/charts.md) because old pods keep serving while it runs.
+*/}}
+{{- define "musiccorp-common.job.migrate" -}}
+{{- if .Values.migrations.enabled -}}
+{{- $labels := dict "root" . "component" "migrate" -}}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "musiccorp-common.names.migratejob" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "musiccorp-common.labels.standard" $labels | nindent 4 }}
+spec:
+  backoffLimit: {{ .Values.migrations.backoffLimit }}
+  activeDeadlineSeconds: {{ .Values.migrations.activeDeadlineSeconds }}
+  {{- if .Values.migrations.ttlSecondsAfterFinished }}
+  ttlSecondsAfterFinished: {{ .Values.migrations.ttlSecondsAfterFinished }}
+  {{- end }}
+  template:
+    metadata:
+      labels:
+        {{- include "musiccorp-common.labels.standard" $labels | nindent 8 }}
+      annotations:
+        {{- include "musiccorp-common.pod.annotations" . | nindent 8 }}
+    spec:
+      {{- include "musiccorp-common.pod.spec" (dict "root" . "restartPolicy" "Never" "containers" (include "musiccorp-common.job.migrateContainer" .)) | nindent 6 }}
+{{- end -}}
+{{- end -}}

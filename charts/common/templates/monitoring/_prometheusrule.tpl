@@ -1,0 +1,58 @@
+{{/*
+musiccorp-common.monitoring.prometheusrule: the service's alerts: 5xx ratio and p95 latency from
+django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it) and pods not
+ready from kube-state-metrics. Thresholds come from metrics.prometheusRule.
+*/}}
+{{- define "musiccorp-common.monitoring.prometheusrule" -}}
+{{- $pr := .Values.metrics.prometheusRule -}}
+{{- if include "musiccorp-common.monitoring.enabled" (dict "root" . "switch" $pr) -}}
+{{- $job := include "musiccorp-common.names.fullname" . -}}
+{{- $alert := include "musiccorp-common.names.name" . | title | replace "-" "" -}}
+{{- $sel := printf "job=%q, namespace=%q" $job .Release.Namespace -}}
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: {{ $job }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "musiccorp-common.labels.standard" (dict "root" .) | nindent 4 }}
+    {{- with $pr.labels }}
+    {{- tpl (toYaml .) $ | nindent 4 }}
+    {{- end }}
+spec:
+  groups:
+    - name: {{ $job }}.rules
+      rules:
+        - alert: {{ $alert }}HighErrorRate
+          expr: |
+            sum(rate(django_http_responses_total_by_status_view_method_total{ {{- $sel }}, status=~"5.."}[5m]))
+              / clamp_min(sum(rate(django_http_responses_total_by_status_view_method_total{ {{- $sel }}}[5m])), 1e-9)
+              > {{ $pr.errorRateThreshold }}
+          for: {{ $pr.for }}
+          labels:
+            severity: critical
+            service: {{ include "musiccorp-common.names.name" . }}
+          annotations:
+            summary: {{ printf "%s: more than %v of requests fail with 5xx" $job $pr.errorRateThreshold | quote }}
+        - alert: {{ $alert }}HighLatency
+          expr: |
+            histogram_quantile(0.95, sum by (le) (rate(django_http_requests_latency_seconds_by_view_method_bucket{ {{- $sel }}}[5m])))
+              > {{ $pr.latencyP95Seconds }}
+          for: {{ $pr.for }}
+          labels:
+            severity: warning
+            service: {{ include "musiccorp-common.names.name" . }}
+          annotations:
+            summary: {{ printf "%s: p95 latency above %vs" $job $pr.latencyP95Seconds | quote }}
+        - alert: {{ $alert }}PodNotReady
+          expr: |
+            sum by (pod) (kube_pod_status_ready{namespace={{ .Release.Namespace | quote }}, condition="false", pod=~{{ printf "%s-.*" $job | quote }}}) > 0
+          for: {{ $pr.for }}
+          labels:
+            severity: warning
+            service: {{ include "musiccorp-common.names.name" . }}
+          annotations:
+            summary: {{ printf "%s: a pod has not been ready for %s" $job $pr.for | quote }}
+            description: {{ `Pod {{ $labels.pod }} is not ready.` | quote }}
+{{- end -}}
+{{- end -}}
