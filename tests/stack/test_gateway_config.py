@@ -1,0 +1,115 @@
+"""The gateway's nginx.conf generator (ci/stack/nginx_conf.py) and the route table it reads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import nginx_conf
+from routes import Route, RouteTableError, load_routes
+
+ROUTES = load_routes()
+
+
+def _location_pattern(conf: str, prefix: str) -> str:
+    """The regex of the one location block that serves `prefix`."""
+    found = re.findall(rf"location ~ (\^{re.escape(prefix)}\(/\|\$\)\S*) \{{", conf)
+    assert len(found) == 1, f"expected one location for {prefix}, found {found}"
+    return found[0]
+
+
+@pytest.fixture
+def conf(tmp_path) -> str:
+    return nginx_conf.render(ROUTES, deployed=None, run_dir=tmp_path)
+
+
+def test_route_table_matches_the_contract():
+    assert {(r.prefix, r.service, r.port) for r in ROUTES} == {
+        ("/api/catalog", "catalog", 5001),
+        ("/api/inventory", "inventory", 5002),
+        ("/api/orders", "order", 5003),
+        ("/api/payments", "payment", 5004),
+        ("/api/shipping", "shipping", 5005),
+    }
+    assert [r.service for r in ROUTES if r.admin] == ["order"]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.service)
+def test_one_location_per_route_with_the_contract_regex(conf, route):
+    blocked = "metrics" if route.admin else "metrics|admin"
+    assert _location_pattern(conf, route.prefix) == f"^{route.prefix}(/|$)((?!{blocked}).*)"
+    block = conf.split(f"location ~ ^{route.prefix}(/|$)", 1)[1].split("}", 1)[0]
+    assert f"proxy_pass http://127.0.0.1:{route.port};" in block
+    assert f"rewrite ^{route.prefix}(/|$)(.*)$ /$2 break;" in block
+    assert f"proxy_set_header X-Forwarded-Prefix {route.prefix};" in block
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.service)
+def test_location_regex_blocks_metrics_and_non_admin_admin(conf, route):
+    pattern = re.compile(_location_pattern(conf, route.prefix))
+    p = route.prefix
+    assert pattern.match(f"{p}/albums")
+    assert pattern.match(p) and pattern.match(f"{p}/")
+    assert not pattern.match(f"{p}/metrics")
+    assert not pattern.match(f"{p}/metrics/")
+    assert not pattern.match(f"{p}extra/thing"), "a longer prefix must not match"
+    assert bool(pattern.match(f"{p}/admin/")) is route.admin
+
+
+def test_headers_and_fallbacks(conf):
+    for header in ("Host $http_host", "X-Forwarded-For $proxy_add_x_forwarded_for",
+                   "X-Forwarded-Proto $scheme", "X-Correlation-ID $correlation_id"):
+        assert f"proxy_set_header {header};" in conf
+    assert "listen 127.0.0.1:8080;" in conf
+    assert "location = /healthz" in conf
+    assert re.search(r"location / \{\s+add_header X-Correlation-ID \$correlation_id always;\s+"
+                     r"return 404 '\{\"detail\"", conf)
+
+
+def test_state_stays_in_the_run_dir(conf, tmp_path):
+    for directive in ("pid", "error_log", "access_log", "client_body_temp_path", "proxy_temp_path"):
+        value = re.search(rf"^\s*{directive} (\S+)", conf, re.M).group(1)
+        assert value.startswith(str(tmp_path)), f"{directive} {value} is outside the run dir"
+
+
+def test_services_not_deployed_answer_503(tmp_path):
+    conf = nginx_conf.render(ROUTES, deployed={"catalog"}, run_dir=tmp_path)
+    assert "proxy_pass http://127.0.0.1:5001;" in conf
+    assert "proxy_pass http://127.0.0.1:5003;" not in conf
+    assert "return 503 '{\"detail\": \"service not deployed: order\"}" in conf
+
+
+def test_route_table_rejects_duplicates_and_bad_prefixes(tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("gateway:\n  routes:\n"
+                      "    - {prefix: /api/a, service: a, port: 1}\n"
+                      "    - {prefix: /api/a, service: b, port: 2}\n")
+    with pytest.raises(RouteTableError, match="duplicate prefix"):
+        load_routes(values)
+    values.write_text("gateway:\n  routes:\n    - {prefix: '/api/a;b', service: a, port: 1}\n")
+    with pytest.raises(RouteTableError, match="not a plain path"):
+        load_routes(values)
+    values.write_text("gateway: {}\n")
+    with pytest.raises(RouteTableError, match="non-empty list"):
+        load_routes(values)
+
+
+@pytest.mark.parametrize("deployed", ["all", "catalog", ""])
+def test_generated_config_passes_nginx_t(tmp_path, deployed):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx is not installed: run ci/bootstrap"
+    assert nginx_conf.main(["--run-dir", str(tmp_path), "--deployed", deployed or ","]) == 0
+    proc = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", "nginx.conf", "-e", str(tmp_path / "err.log")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "test is successful" in proc.stderr
+
+
+def test_route_objects_are_plain():
+    assert Route("/api/x", "x", 1) == Route(prefix="/api/x", service="x", port=1, admin=False)
