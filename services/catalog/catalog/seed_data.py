@@ -23,4 +23,12 @@ ALBUMS = [
 
 def album_rows():
     for sku, title, artist, genre, year, price in ALBUMS:
-        yield {"sku": sku, "title": title, "artist": artist, "genre": genre, "release_year": year, "price": Decimal(price), "currency": "EUR"}
+        yield {
+            "sku": sku,
+            "title": title,
+            "artist": artist,
+            "genre": genre,
+            "release_year": year,
+            "price": Decimal(price),
+            "currency": "EUR",
+        }

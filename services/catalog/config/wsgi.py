@@ -4,6 +4,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from musiccorp_common.wsgi import build_application  # noqa: E402 -- needs the settings module set first
+from musiccorp_common.wsgi import build_application
 
 application = build_application()

@@ -72,7 +72,15 @@ def test_trailing_slash_is_accepted(api_client):
     assert api_client.get("/albums/CD200/").status_code == 200
 
 
-NEW_ALBUM = {"sku": "CD900", "title": "New", "artist": "Someone", "genre": "pop", "release_year": 2020, "price": "12.50", "currency": "EUR"}
+NEW_ALBUM = {
+    "sku": "CD900",
+    "title": "New",
+    "artist": "Someone",
+    "genre": "pop",
+    "release_year": 2020,
+    "price": "12.50",
+    "currency": "EUR",
+}
 
 
 def test_anonymous_cannot_write(api_client):

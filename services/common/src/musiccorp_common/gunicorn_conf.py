@@ -16,7 +16,8 @@ import shutil
 from musiccorp_common.env import env_int, env_str
 from musiccorp_common.logging import JsonFormatter
 
-bind = f"{env_str('BIND_HOST', default='0.0.0.0')}:{env_int('PORT', 8000)}"
+# All interfaces by default: in a pod the kubelet and the Service reach it on the pod IP.
+bind = f"{env_str('BIND_HOST', default='0.0.0.0')}:{env_int('PORT', 8000)}"  # noqa: S104
 workers = env_int("WEB_CONCURRENCY", 2)
 threads = env_int("GUNICORN_THREADS", 1)
 timeout = env_int("GUNICORN_TIMEOUT", 30)
@@ -26,7 +27,7 @@ keepalive = 5
 max_requests = env_int("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = max_requests // 10
 # The read-only root filesystem leaves /tmp (an emptyDir) as the only writable place.
-worker_tmp_dir = env_str("GUNICORN_WORKER_TMP_DIR", default="/tmp")
+worker_tmp_dir = env_str("GUNICORN_WORKER_TMP_DIR", default="/tmp")  # noqa: S108 -- a private emptyDir in the pod
 # Request lines are logged by the app as JSON (musiccorp_common.requestlog).
 accesslog = None
 logconfig_dict = {

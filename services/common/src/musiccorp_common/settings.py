@@ -90,7 +90,8 @@ TEMPLATES = [
 # the admin works on the service port and through the gateway without a separate file server.
 # https://docs.djangoproject.com/en/5.2/ref/settings/#static-root
 STATIC_URL = "/static/"
-STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", default="/tmp/musiccorp-static")
+# The image sets it to the directory collected at build time; the default serves development.
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", default="/tmp/musiccorp-static")  # noqa: S108
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "musiccorp_common.staticfiles.PrefixedStaticFilesStorage"},

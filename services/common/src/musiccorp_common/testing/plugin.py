@@ -16,7 +16,7 @@ def api_client():
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user(username="staff", password="staff-pass", is_staff=True)
+    return django_user_model.objects.create_user(username="staff", password="staff-pass", is_staff=True)  # noqa: S106 -- test user
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def customer_client(django_user_model):
     """A DRF test client logged in as an ordinary (non-staff) user."""
     from rest_framework.test import APIClient
 
-    user = django_user_model.objects.create_user(username="customer", password="customer-pass")
+    user = django_user_model.objects.create_user(username="customer", password="customer-pass")  # noqa: S106 -- test user
     client = APIClient()
     client.force_authenticate(user)
     return client
