@@ -53,12 +53,6 @@ http {{
     access_log {logs}/gateway-access.log gateway;
 
     proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_set_header X-Forwarded-Host $http_host;
-    proxy_set_header X-Correlation-ID $correlation_id;
     proxy_connect_timeout 5s;
     proxy_read_timeout 60s;
 
@@ -82,7 +76,14 @@ http {{
 _ROUTE = """
         # {prefix} -> {service} (admin {admin_state})
         location ~ ^{prefix}(/|$)((?!{blocked}).*) {{
+            # All headers here: a location with any proxy_set_header inherits none from above.
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Forwarded-Prefix {prefix};
+            proxy_set_header X-Correlation-ID $correlation_id;
             # = proxy_pass http://127.0.0.1:{port}/$2 + query string; the rewrite lets nginx
             # re-escape the path ($2 is decoded) and keeps the arguments.
             rewrite ^{prefix}(/|$)(.*)$ /$2 break;

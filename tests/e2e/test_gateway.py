@@ -6,6 +6,7 @@ running. Talks to http://localhost:8080 and to catalog's own port 127.0.0.1:5001
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -87,6 +88,14 @@ def test_correlation_id_is_generated_when_absent(stack):
     first = _get(f"{stack}/api/catalog/albums/CD001").headers.get("X-Correlation-ID")
     second = _get(f"{stack}/api/catalog/albums/CD001").headers.get("X-Correlation-ID")
     assert first and second and first != second
+    # The gateway makes it (nginx's $request_id: 32 hex digits), passes it on, the service echoes it.
+    assert re.fullmatch(r"[0-9a-f]{32}", first), first
+
+
+def test_forwarded_headers_reach_the_service(stack):
+    """Host and X-Forwarded-Prefix arrive: the service builds its links for the gateway's URL."""
+    body = _get(f"{stack}/api/catalog/albums", params={"page_size": 1}).json()
+    assert body["next"].startswith(f"{stack}/api/catalog/albums?"), body["next"]
 
 
 def test_unknown_paths_are_json_404(stack):
