@@ -23,22 +23,20 @@ RUN_DIR = Path(os.environ.get("MUSICCORP_RUN_DIR", ROOT / ".run"))
 GATEWAY_URL = "http://localhost:8080"
 
 sys.path.insert(0, str(STACK))
-from routes import Route, load_routes  # noqa: E402 (the stack's own route table reader)
 
 
 def run_stack_script(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     """Run ci/stack/<args>; fail the test with the script's output when it fails."""
-    proc = subprocess.run([str(STACK / args[0]), *args[1:]], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [str(STACK / args[0]), *args[1:]], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if proc.returncode != 0:
-        pytest.fail(f"ci/stack/{' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}",
-                    pytrace=False)
+        pytest.fail(f"ci/stack/{' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
     return proc
 
 
 def _is_up(component: str) -> bool:
-    proc = subprocess.run([str(STACK / component), "status"], cwd=ROOT, capture_output=True,
-                          check=False, timeout=60)
+    proc = subprocess.run([str(STACK / component), "status"], cwd=ROOT, capture_output=True, check=False, timeout=60)
     return proc.returncode == 0
 
 
@@ -58,15 +56,15 @@ class Postgres:
     secrets: dict[str, str]
 
     def conninfo(self, user: str, password: str, dbname: str) -> str:
-        return (f"host={self.host} port={self.port} user={user} password={password} "
-                f"dbname={dbname} connect_timeout=5")
+        return f"host={self.host} port={self.port} user={user} password={password} dbname={dbname} connect_timeout=5"
 
     def superuser(self, dbname: str = "postgres") -> str:
         return self.conninfo(self.secrets["PG_SUPERUSER"], self.secrets["PG_SUPERUSER_PASSWORD"], dbname)
 
     def service(self, service: str, dbname: str | None = None) -> str:
-        return self.conninfo(f"musiccorp_{service}", self.secrets[f"DB_PASSWORD_{service.upper()}"],
-                             dbname or f"musiccorp_{service}")
+        return self.conninfo(
+            f"musiccorp_{service}", self.secrets[f"DB_PASSWORD_{service.upper()}"], dbname or f"musiccorp_{service}"
+        )
 
 
 class _StartedComponents:
@@ -100,8 +98,9 @@ def stack_components() -> Iterator[_StartedComponents]:
 
 
 @pytest.fixture(scope="session")
-def routes() -> list[Route]:
-    return load_routes()
+def stack_secrets(stack_components: _StartedComponents) -> dict[str, str]:
+    """The run dir's generated secrets (database passwords, admin login)."""
+    return read_secrets()
 
 
 @pytest.fixture(scope="session")

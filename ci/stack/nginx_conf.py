@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from routes import VALUES_FILE, Route, load_routes  # noqa: E402 (path set just above)
+from routes import VALUES_FILE, Route, load_routes
 
 LISTEN = "127.0.0.1:8080"
 
@@ -122,12 +122,12 @@ def render_route(route: Route, deployed: bool) -> str:
     )
 
 
-def render(routes: list[Route], deployed: set[str] | None, run_dir: Path,
-           values: Path = VALUES_FILE, listen: str = LISTEN) -> str:
+def render(
+    routes: list[Route], deployed: set[str] | None, run_dir: Path, values: Path = VALUES_FILE, listen: str = LISTEN
+) -> str:
     """The whole nginx.conf; `deployed` None means every route's service is deployed."""
     run_dir = run_dir.resolve()
-    parts = [_HEAD.format(values=values, nginx_dir=run_dir / "nginx", logs=run_dir / "logs",
-                          listen=listen)]
+    parts = [_HEAD.format(values=values, nginx_dir=run_dir / "nginx", logs=run_dir / "logs", listen=listen)]
     parts += [render_route(r, deployed is None or r.service in deployed) for r in routes]
     parts.append(_TAIL)
     return "".join(parts)
@@ -142,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--values", type=Path, default=VALUES_FILE)
     parser.add_argument("--listen", default=LISTEN)
-    parser.add_argument("--deployed", help="comma-separated services to route (default: those "
-                        "with services/<svc>/manage.py; 'all' for every route)")
+    parser.add_argument(
+        "--deployed",
+        help="comma-separated services to route (default: those with services/<svc>/manage.py; 'all' for every route)",
+    )
     args = parser.parse_args(argv)
     routes = load_routes(args.values)
     if args.deployed == "all":

@@ -40,8 +40,7 @@ def _parse_route(index: int, raw: object) -> Route:
     prefix = str(raw["prefix"]).rstrip("/")
     if not prefix.startswith("/") or any(c in prefix for c in " {};$()|?*+\\"):
         raise RouteTableError(f"gateway.routes[{index}].prefix {raw['prefix']!r} is not a plain path")
-    return Route(prefix=prefix, service=str(raw["service"]), port=int(raw["port"]),
-                 admin=bool(raw.get("admin", False)))
+    return Route(prefix=prefix, service=str(raw["service"]), port=int(raw["port"]), admin=bool(raw.get("admin", False)))
 
 
 def load_routes(values_file: Path = VALUES_FILE) -> list[Route]:

@@ -14,7 +14,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import errors
-
 from routes import load_routes
 
 SERVICES = [r.service for r in load_routes()]
@@ -36,15 +35,11 @@ def test_service_user_owns_its_database_and_public_schema(postgres, service):
     with psycopg.connect(postgres.service(service)) as conn:
         conn.execute("CREATE TABLE isolation_probe (id int)")
         conn.execute("DROP TABLE isolation_probe")
-        owner = conn.execute(
-            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
-        ).fetchone()[0]
+        owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()").fetchone()[0]
     assert owner == f"musiccorp_{service}"
 
 
-@pytest.mark.parametrize(
-    ("service", "other"), [(s, o) for s in SERVICES for o in SERVICES if s != o]
-)
+@pytest.mark.parametrize(("service", "other"), [(s, o) for s in SERVICES for o in SERVICES if s != o])
 def test_service_user_cannot_connect_to_another_services_database(postgres, service, other):
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
         psycopg.connect(postgres.service(service, dbname=f"musiccorp_{other}")).close()
@@ -53,9 +48,8 @@ def test_service_user_cannot_connect_to_another_services_database(postgres, serv
 @pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("statement", ["CREATE DATABASE isolation_probe", "CREATE ROLE isolation_probe"])
 def test_service_user_cannot_create_databases_or_roles(postgres, service, statement):
-    with psycopg.connect(postgres.service(service), autocommit=True) as conn:
-        with pytest.raises(errors.InsufficientPrivilege):
-            conn.execute(statement)
+    with psycopg.connect(postgres.service(service), autocommit=True) as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(statement)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -76,13 +70,30 @@ def test_wrong_password_is_refused(postgres):
 def test_init_sql_is_idempotent_and_rotates_the_password(postgres):
     """The init SQL runs on every start (and in the chart's Job): twice in a row is fine."""
     env = {**os.environ, "PGPASSWORD": postgres.secrets["PG_SUPERUSER_PASSWORD"]}
-    psql = ["psql", "-X", "-q", "-h", postgres.host, "-p", str(postgres.port),
-            "-U", postgres.secrets["PG_SUPERUSER"], "-d", "postgres", "-f", str(INIT_SQL),
-            "-v", "service=probe", "-v", "db_name=musiccorp_isoprobe", "-v", "db_user=musiccorp_isoprobe"]
+    psql = [
+        "psql",
+        "-X",
+        "-q",
+        "-h",
+        postgres.host,
+        "-p",
+        str(postgres.port),
+        "-U",
+        postgres.secrets["PG_SUPERUSER"],
+        "-d",
+        "postgres",
+        "-f",
+        str(INIT_SQL),
+        "-v",
+        "service=probe",
+        "-v",
+        "db_name=musiccorp_isoprobe",
+        "-v",
+        "db_user=musiccorp_isoprobe",
+    ]
     try:
         for password in ("first-pw", "second-pw"):
-            subprocess.run([*psql, "-v", f"db_password={password}"], env=env, check=True,
-                           capture_output=True, timeout=60)
+            subprocess.run([*psql, "-v", f"db_password={password}"], env=env, check=True, capture_output=True, timeout=60)
         with psycopg.connect(postgres.conninfo("musiccorp_isoprobe", "second-pw", "musiccorp_isoprobe")) as conn:
             assert conn.execute("SELECT current_user").fetchone()[0] == "musiccorp_isoprobe"
         with pytest.raises(psycopg.OperationalError, match="permission denied for database"):

@@ -7,9 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import nginx_conf
+import pytest
 from routes import Route, RouteTableError, load_routes
 
 ROUTES = load_routes()
@@ -46,9 +45,13 @@ def test_one_location_per_route_with_the_contract_regex(conf, route):
     assert f"proxy_pass http://127.0.0.1:{route.port};" in block
     assert f"rewrite ^{route.prefix}(/|$)(.*)$ /$2 break;" in block
     # nginx inherits no proxy_set_header into a location that sets any: every one must be here.
-    for header in ("Host $http_host", "X-Forwarded-For $proxy_add_x_forwarded_for",
-                   "X-Forwarded-Proto $scheme", f"X-Forwarded-Prefix {route.prefix}",
-                   "X-Correlation-ID $correlation_id"):
+    for header in (
+        "Host $http_host",
+        "X-Forwarded-For $proxy_add_x_forwarded_for",
+        "X-Forwarded-Proto $scheme",
+        f"X-Forwarded-Prefix {route.prefix}",
+        "X-Correlation-ID $correlation_id",
+    ):
         assert f"proxy_set_header {header};" in block
 
 
@@ -57,7 +60,8 @@ def test_location_regex_blocks_metrics_and_non_admin_admin(conf, route):
     pattern = re.compile(_location_pattern(conf, route.prefix))
     p = route.prefix
     assert pattern.match(f"{p}/albums")
-    assert pattern.match(p) and pattern.match(f"{p}/")
+    assert pattern.match(p)
+    assert pattern.match(f"{p}/")
     assert not pattern.match(f"{p}/metrics")
     assert not pattern.match(f"{p}/metrics/")
     assert not pattern.match(f"{p}extra/thing"), "a longer prefix must not match"
@@ -67,8 +71,11 @@ def test_location_regex_blocks_metrics_and_non_admin_admin(conf, route):
 def test_listen_health_and_fallbacks(conf):
     assert "listen 127.0.0.1:8080;" in conf
     assert "location = /healthz" in conf
-    assert re.search(r"location / \{\s+add_header X-Correlation-ID \$correlation_id always;\s+"
-                     r"return 404 '\{\"detail\"", conf)
+    assert re.search(
+        r"location / \{\s+add_header X-Correlation-ID \$correlation_id always;\s+"
+        r"return 404 '\{\"detail\"",
+        conf,
+    )
 
 
 def test_state_stays_in_the_run_dir(conf, tmp_path):
@@ -81,14 +88,14 @@ def test_services_not_deployed_answer_503(tmp_path):
     conf = nginx_conf.render(ROUTES, deployed={"catalog"}, run_dir=tmp_path)
     assert "proxy_pass http://127.0.0.1:5001;" in conf
     assert "proxy_pass http://127.0.0.1:5003;" not in conf
-    assert "return 503 '{\"detail\": \"service not deployed: order\"}" in conf
+    assert 'return 503 \'{"detail": "service not deployed: order"}' in conf
 
 
 def test_route_table_rejects_duplicates_and_bad_prefixes(tmp_path):
     values = tmp_path / "values.yaml"
-    values.write_text("gateway:\n  routes:\n"
-                      "    - {prefix: /api/a, service: a, port: 1}\n"
-                      "    - {prefix: /api/a, service: b, port: 2}\n")
+    values.write_text(
+        "gateway:\n  routes:\n    - {prefix: /api/a, service: a, port: 1}\n    - {prefix: /api/a, service: b, port: 2}\n"
+    )
     with pytest.raises(RouteTableError, match="duplicate prefix"):
         load_routes(values)
     values.write_text("gateway:\n  routes:\n    - {prefix: '/api/a;b', service: a, port: 1}\n")
@@ -106,7 +113,10 @@ def test_generated_config_passes_nginx_t(tmp_path, deployed):
     assert nginx_conf.main(["--run-dir", str(tmp_path), "--deployed", deployed or ","]) == 0
     proc = subprocess.run(
         [nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", "nginx.conf", "-e", str(tmp_path / "err.log")],
-        capture_output=True, text=True, timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "test is successful" in proc.stderr
