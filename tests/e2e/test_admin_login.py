@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+
 pytestmark = pytest.mark.e2e
 
 
