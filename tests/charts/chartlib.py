@@ -1,0 +1,85 @@
+"""Helpers of the chart tests: helm on PATH, offline renders of the charts, parsed manifests.
+
+helm is looked up on PATH after prepending $MUSICCORP_CACHE/bin (where ci/bootstrap builds it);
+a missing helm fails every test that needs it, never skips. Renders are made from a temporary
+copy of charts/ so the tests never write into the working tree, and cached per session.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+VALUES = Path(__file__).resolve().parent / "values"
+CACHE = Path(os.environ.get("MUSICCORP_CACHE", Path.home() / ".cache" / "musiccorp"))
+os.environ["PATH"] = f"{CACHE / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+
+MONITORING_API = ["--api-versions", "monitoring.coreos.com/v1"]
+
+# name -> (chart, helm template arguments); the render matrix every schema and policy test runs on.
+CASES: dict[str, tuple[str, list[str]]] = {
+    "catalog-default": ("catalog", []),
+    "catalog-full": ("catalog", ["-f", str(VALUES / "catalog-consumer.yaml"), *MONITORING_API]),
+    "umbrella-default": ("umbrella", []),
+    "umbrella-kind": ("umbrella", ["-f", str(VALUES / "kind.yaml")]),
+    "umbrella-production": ("umbrella", ["-f", str(VALUES / "production.yaml"), *MONITORING_API]),
+}
+
+
+def helm_path() -> str:
+    """The helm binary, or a test failure saying where it was expected."""
+    path = shutil.which("helm")
+    if path is None:
+        pytest.fail(f"helm not found on PATH (expected in {CACHE / 'bin'}; run ci/bootstrap)", pytrace=False)
+    return path
+
+
+def run(cmd: list[str], *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command; unless expect_ok is False, fail the test with its output when it fails."""
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    if expect_ok and proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    return proc
+
+
+@functools.cache
+def charts_copy() -> Path:
+    """A private copy of charts/ with the catalog's library dependency built."""
+    tmp = Path(tempfile.mkdtemp(prefix="musiccorp-charts-"))
+    shutil.copytree(ROOT / "charts", tmp / "charts", ignore=shutil.ignore_patterns("*.tgz"))
+    run([helm_path(), "dependency", "build", str(tmp / "charts" / "catalog")])
+    return tmp / "charts"
+
+
+def template(chart: str, args: list[str], *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """`helm template` of the catalog chart, or ci/render-umbrella for the umbrella."""
+    helm_path()
+    if chart == "umbrella":
+        return run([str(ROOT / "ci" / "render-umbrella"), *args], expect_ok=expect_ok)
+    return run(
+        [helm_path(), "template", "musiccorp", str(charts_copy() / chart), "--namespace", "musiccorp", *args], expect_ok=expect_ok
+    )
+
+
+def parse(manifest: str) -> list[dict]:
+    """The non-empty documents of a rendered manifest."""
+    return [doc for doc in yaml.safe_load_all(manifest) if doc]
+
+
+@functools.cache
+def render_case(name: str) -> tuple[dict, ...]:
+    chart, args = CASES[name]
+    return tuple(parse(template(chart, args).stdout))
+
+
+def of_kind(docs: tuple[dict, ...] | list[dict], kind: str) -> list[dict]:
+    return [doc for doc in docs if doc.get("kind") == kind]

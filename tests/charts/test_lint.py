@@ -1,0 +1,23 @@
+"""`helm lint --strict` of every chart is clean (the umbrella through its offline stubbed copy)."""
+
+from __future__ import annotations
+
+import pytest
+from chartlib import ROOT, charts_copy, helm_path, run
+
+
+@pytest.mark.parametrize("chart", ["common", "catalog"])
+def test_chart_lints_clean(chart: str) -> None:
+    proc = run([helm_path(), "lint", "--strict", str(charts_copy() / chart)])
+    assert "0 chart(s) failed" in proc.stdout
+    assert "[WARNING]" not in proc.stdout
+    assert "[ERROR]" not in proc.stdout
+
+
+@pytest.mark.parametrize("values", [[], ["-f", "tests/charts/values/kind.yaml"], ["-f", "tests/charts/values/production.yaml"]])
+def test_umbrella_lints_clean(values: list[str]) -> None:
+    helm_path()
+    proc = run([str(ROOT / "ci" / "render-umbrella"), "--lint", *values])
+    assert "0 chart(s) failed" in proc.stderr
+    assert "[WARNING]" not in proc.stderr
+    assert "[ERROR]" not in proc.stderr
