@@ -10,12 +10,13 @@ Peer URLs: each entry of `peers` (name: port) becomes <NAME>_URL=http://<release
 SERVICE_NAME: {{ include "musiccorp-common.names.name" . | quote }}
 DJANGO_SETTINGS_MODULE: {{ .Values.django.settingsModule | quote }}
 DJANGO_ALLOWED_HOSTS: {{ join "," $hosts | quote }}
-DJANGO_LOG_LEVEL: {{ .Values.django.logLevel | quote }}
+LOG_LEVEL: {{ .Values.django.logLevel | quote }}
 KAFKA_BOOTSTRAP_SERVERS: {{ tpl .Values.kafka.bootstrapServers . | quote }}
 PROMETHEUS_MULTIPROC_DIR: "/tmp/metrics"
 OTEL_SERVICE_NAME: {{ include "musiccorp-common.names.name" . | quote }}
 OTEL_RESOURCE_ATTRIBUTES: {{ printf "service.namespace=musiccorp,service.version=%s,deployment.environment=%s" (toString .Values.image.tag) .Values.otel.environment | quote }}
-OTEL_SDK_DISABLED: {{ (not .Values.otel.enabled) | toString | quote }}
+{{- /* "none" still creates spans, so trace ids propagate in headers even when nothing is exported */}}
+OTEL_TRACES_EXPORTER: {{ ternary "otlp" "none" .Values.otel.enabled | quote }}
 {{- if .Values.otel.enabled }}
 OTEL_EXPORTER_OTLP_ENDPOINT: {{ tpl .Values.otel.endpoint . | quote }}
 OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf"

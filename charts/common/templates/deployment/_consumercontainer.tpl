@@ -1,7 +1,7 @@
 {{/*
 musiccorp-common.deployment.consumerContainer: the consumer container. Health contract: the
-consume command serves GET /health/live (poll loop ticked recently) and /health/ready (joined
-its group) on CONSUMER_HEALTH_PORT, a port no Service exposes. An HTTP probe was chosen over an
+consume command serves GET /health and /health/live (poll loop turned recently), /health/ready
+(and the database answers) and /metrics on EVENTS_CONSUMER_HEALTH_PORT, a port no Service exposes. An HTTP probe was chosen over an
 exec probe so no second Python interpreter starts every few seconds per pod.
 */}}
 {{- define "musiccorp-common.deployment.consumerContainer" -}}
@@ -17,7 +17,7 @@ exec probe so no second Python interpreter starts every few seconds per pod.
     {{- include "musiccorp-common.pod.envFrom" . | nindent 4 }}
   env:
     {{- include "musiccorp-common.pod.env" . | nindent 4 }}
-    - name: CONSUMER_HEALTH_PORT
+    - name: EVENTS_CONSUMER_HEALTH_PORT
       value: {{ .Values.consumer.healthPort | quote }}
   {{- include "musiccorp-common.pod.httpProbes" (dict "root" . "port" "health") | nindent 2 }}
   resources:

@@ -1,6 +1,6 @@
 {{/*
 musiccorp-common.deployment.webContainer: the gunicorn container of the web Deployment. The
-gunicorn config (musiccorp_common.gunicorn_conf) reads PORT, GUNICORN_WORKERS and
+gunicorn config (musiccorp_common.gunicorn_conf) reads PORT, WEB_CONCURRENCY (workers) and
 GUNICORN_GRACEFUL_TIMEOUT; these live here, not in the ConfigMap, so tuning them rolls only web.
 */}}
 {{- define "musiccorp-common.deployment.webContainer" -}}
@@ -18,7 +18,7 @@ GUNICORN_GRACEFUL_TIMEOUT; these live here, not in the ConfigMap, so tuning them
     {{- include "musiccorp-common.pod.env" . | nindent 4 }}
     - name: PORT
       value: {{ .Values.service.port | quote }}
-    - name: GUNICORN_WORKERS
+    - name: WEB_CONCURRENCY
       value: {{ .Values.gunicorn.workers | quote }}
     - name: GUNICORN_GRACEFUL_TIMEOUT
       value: {{ .Values.gunicorn.gracefulTimeout | quote }}
