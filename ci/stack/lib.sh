@@ -33,6 +33,21 @@ as_user() {
   if [ -z "$user" ]; then "$@"; else setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"; fi
 }
 
+# The folder under which a daemon run as the unprivileged user $1 keeps its files: the run dir,
+# unless that user cannot reach it (a checkout in a private home directory); then a folder under
+# /tmp named after the run dir, linked from it.
+daemon_base_dir() {
+  local user dir
+  user="$(run_as_user "$1")"
+  if [ -z "$user" ] || as_user "$user" test -x "$RUN_DIR"; then echo "$RUN_DIR"; return; fi
+  dir="${TMPDIR:-/tmp}/musiccorp-$(printf %s "$RUN_DIR" | sha256sum | cut -c1-12)"
+  mkdir -p "$dir" && chmod 755 "$dir"
+  echo "$dir"
+}
+
+# link_into_run_dir TARGET LINK: when a daemon's file lives outside the run dir, link it in.
+link_into_run_dir() { [ "$1" = "$2" ] || ln -sfn "$1" "$2"; }
+
 load_secrets() {
   [ -f "$SECRETS_FILE" ] || "$STACK_DIR/secrets"
   set -a
