@@ -23,3 +23,23 @@ logs: ## follow every log of the local stack
 
 status: ## show each component of the local stack and its state
 	ci/stack/status
+
+## Tests (tox environments in tox.ini; each bootstraps first, seconds when warm).
+.PHONY: test lint unit stack-test charts e2e
+test: ## every test the project has, as CI runs it
+	ci/bootstrap && ci/tox
+
+lint: ## ruff and script syntax
+	ci/bootstrap && ci/tox -e lint
+
+unit: ## each service's pytest-django suite on a real PostgreSQL
+	ci/bootstrap && ci/tox -e unit
+
+stack-test: ## database isolation and gateway config of the local stack
+	ci/bootstrap && ci/tox -e stack
+
+charts: ## helm lint, render matrix, schema validation, chart policies
+	ci/bootstrap && ci/tox -e charts
+
+e2e: ## the local stack end to end through the gateway
+	ci/bootstrap && ci/tox -e e2e

@@ -10,7 +10,7 @@ import os
 
 import dj_database_url
 
-from musiccorp_common.env import env_bool, env_int, env_list, env_str
+from musiccorp_common.env import env_bool, env_float, env_int, env_list, env_str
 from musiccorp_common.logging import logging_config
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
@@ -19,6 +19,10 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+# Prometheus and the kubelet reach a pod by its IP, which arrives as the Host header; the chart
+# passes it in POD_IP (downward API).
+if env_str("POD_IP", default=""):
+    ALLOWED_HOSTS.append(env_str("POD_IP"))
 # https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # Behind the gateway the original scheme arrives in X-Forwarded-Proto; trust it only when the
@@ -130,6 +134,26 @@ SPECTACULAR_SETTINGS = {
 
 # Kafka bootstrap servers; the event library reads it.
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
+
+# The event library (musiccorp_common.events); its knobs share the EVENTS_ prefix.
+# Attempts at handling one message before it goes to <topic>.dlq.
+EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 3)
+# Backoff before the second attempt; doubled for each further one.
+EVENTS_RETRY_BACKOFF_SECONDS = env_float("EVENTS_RETRY_BACKOFF_SECONDS", 0.5)
+# Kafka errors in a row after which the consumer exits (non-zero) so the pod is restarted.
+EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS = env_int("EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS", 30)
+# How long a produce may wait for the broker's acknowledgement.
+EVENTS_PUBLISH_TIMEOUT_MS = env_int("EVENTS_PUBLISH_TIMEOUT_MS", 10000)
+# librdkafka's limit between polls; a handler must finish (retries included) well within it.
+EVENTS_MAX_POLL_INTERVAL_MS = env_int("EVENTS_MAX_POLL_INTERVAL_MS", 300000)
+# Outbox rows the relay sends per transaction, and its pause when there was nothing to send.
+EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 200)
+EVENTS_RELAY_IDLE_SECONDS = env_float("EVENTS_RELAY_IDLE_SECONDS", 0.05)
+# Prepended to every topic name (the contract's names when empty); lets tests and shared
+# clusters keep their topics apart.
+EVENTS_TOPIC_PREFIX = env_str("EVENTS_TOPIC_PREFIX", default="")
+# Port of the consumer process's /health/live, /health/ready and /metrics (0: none).
+EVENTS_CONSUMER_HEALTH_PORT = env_int("EVENTS_CONSUMER_HEALTH_PORT", 0)
 
 # Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" switches export off.
 OTEL_TRACES_EXPORTER = env_str("OTEL_TRACES_EXPORTER", default="otlp")

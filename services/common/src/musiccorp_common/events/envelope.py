@@ -1,0 +1,108 @@
+"""The event envelope: building, parsing and validating it against the schemas in ``schemas/``.
+
+Producers validate before an event is stored in the outbox; consumers validate what they
+receive, and a message that fails validation is poison: it goes to the DLQ at once.
+"""
+
+import datetime
+import json
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+
+TOPICS = ("order.placed", "payment.received", "payment.failed", "shipment.dispatched", "order.cancelled", "stock.released")
+CURRENT_VERSION = 1
+
+
+class InvalidEvent(ValueError):
+    """An envelope or its data does not match the event's schema (or is not JSON at all)."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: str
+    event_type: str
+    event_version: int
+    occurred_at: str
+    correlation_id: str
+    producer: str
+    data: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "event_version": self.event_version,
+            "occurred_at": self.occurred_at,
+            "correlation_id": self.correlation_id,
+            "producer": self.producer,
+            "data": self.data,
+        }
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
+
+
+def topic_for(event_type: str) -> str:
+    """The Kafka topic of an event type: one topic per type (contract: Events), plus the optional prefix."""
+    from django.conf import settings
+
+    return f"{settings.EVENTS_TOPIC_PREFIX}{event_type}"
+
+
+def build_envelope(event_type: str, data: dict, *, producer: str, correlation_id: str) -> Envelope:
+    envelope = Envelope(
+        event_id=str(uuid.uuid4()),
+        event_type=event_type,
+        event_version=CURRENT_VERSION,
+        occurred_at=datetime.datetime.now(tz=datetime.UTC).isoformat(),
+        correlation_id=correlation_id,
+        producer=producer,
+        data=data,
+    )
+    validate(envelope.to_dict())
+    return envelope
+
+
+def parse_envelope(raw: bytes | None) -> Envelope:
+    """Decode and validate a message value; raises InvalidEvent for anything unusable."""
+    try:
+        document = json.loads(raw or b"")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent(f"message value is not JSON: {exc}") from None
+    validate(document)
+    return Envelope(**document)
+
+
+def validate(document) -> None:
+    _raise_first_error(_validator("envelope.v1"), document, "envelope")
+    name = f"{document['event_type']}.v{document['event_version']}"
+    if not resources.files(__package__).joinpath("schemas", f"{name}.json").is_file():
+        raise InvalidEvent(f"no schema for {name}")
+    _raise_first_error(_validator(name), document["data"], name)
+
+
+def _raise_first_error(validator, document, what: str) -> None:
+    error = next(iter(sorted(validator.iter_errors(document), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(root)"
+        raise InvalidEvent(f"{what} invalid at {where}: {error.message}")
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(_load(name), registry=_registry(), format_checker=FormatChecker())
+
+
+@cache
+def _registry() -> Registry:
+    shared = Resource.from_contents(_load("_defs"))
+    return Registry().with_resource("musiccorp:defs", shared)
+
+
+def _load(name: str) -> dict:
+    return json.loads(resources.files(__package__).joinpath("schemas", f"{name}.json").read_text())

@@ -1,0 +1,59 @@
+"""A tiny HTTP server in the consumer process: /health/live, /health/ready and /metrics for probes and Prometheus.
+
+The consumer has no web framework around it, so it answers these itself on
+EVENTS_CONSUMER_HEALTH_PORT. Live means the loop turned recently; ready also means the
+database answers.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+
+logger = logging.getLogger("musiccorp.events.health")
+
+
+def _registry(multiprocess_dir: str):
+    if not multiprocess_dir:
+        return DEFAULT_REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)
+    return registry
+
+
+def serve_health(
+    port: int, heartbeat: Callable[[], float], database_ok: Callable[[], bool], multiprocess_dir: str, stale_after: float = 60.0
+) -> ThreadingHTTPServer:
+    """Start the server in a daemon thread and return it (``shutdown()`` stops it)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            alive = time.monotonic() - heartbeat() < stale_after
+            if self.path in ("/health", "/health/live"):
+                self._answer(200 if alive else 503, b'{"status":"ok"}' if alive else b'{"status":"stalled"}')
+            elif self.path == "/health/ready":
+                ready = alive and database_ok()
+                self._answer(200 if ready else 503, b'{"status":"ok"}' if ready else b'{"status":"unavailable"}')
+            elif self.path == "/metrics":
+                self._answer(200, generate_latest(_registry(multiprocess_dir)), CONTENT_TYPE_LATEST)
+            else:
+                self._answer(404, b'{"detail":"Not found."}')
+
+        def _answer(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):  # probes every few seconds would flood the log
+            return
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 -- probes reach the pod IP
+    threading.Thread(target=server.serve_forever, name="consumer-health", daemon=True).start()
+    logger.info("consumer health on port %d", port)
+    return server

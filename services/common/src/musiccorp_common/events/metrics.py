@@ -1,0 +1,23 @@
+"""Prometheus metrics of the event machinery (consumer loop and outbox relay)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_CONSUMED = Counter(
+    "musiccorp_events_consumed_total",
+    "Messages the consumer finished, by outcome (handled, duplicate, dead_lettered).",
+    ["topic", "event_type", "outcome"],
+)
+EVENT_HANDLER_ERRORS = Counter("musiccorp_event_handler_errors_total", "Failed handler attempts (each retry counts).", ["topic"])
+EVENTS_DEAD_LETTERED = Counter("musiccorp_events_dead_lettered_total", "Messages sent to <topic>.dlq.", ["topic"])
+EVENT_HANDLE_SECONDS = Histogram("musiccorp_event_handle_seconds", "Time to handle one message, retries included.", ["topic"])
+CONSUMER_LAG = Gauge(
+    "musiccorp_consumer_lag",
+    "Messages behind the partition's end after the last commit.",
+    ["topic", "partition"],
+    multiprocess_mode="max",
+)
+OUTBOX_PUBLISHED = Counter("musiccorp_outbox_published_total", "Outbox events delivered to Kafka.", ["topic"])
+OUTBOX_PUBLISH_ERRORS = Counter("musiccorp_outbox_publish_errors_total", "Outbox deliveries that failed.", ["topic"])
+OUTBOX_PENDING = Gauge(
+    "musiccorp_outbox_pending", "Outbox events not yet delivered (seen by the last relay pass).", multiprocess_mode="max"
+)

@@ -1,0 +1,132 @@
+"""Kafka test helpers: a fake message, a scripted consumer for loop tests, and real-broker helpers.
+
+The scripted consumer follows event-bus-kafka's testing idea: each ``poll`` returns the next
+scripted item, and when the script runs out it sets the stop flag, so a test drives the real
+loop for exactly the iterations it means to.
+"""
+
+import threading
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+class FakeMessage:
+    """Quacks like confluent_kafka.Message for the consumer loop."""
+
+    def __init__(self, topic, value, *, key=b"k", headers=None, partition=0, offset=0, error=None):
+        self._topic, self._value, self._key = topic, value, key
+        self._headers, self._partition, self._offset, self._error = headers or [], partition, offset, error
+
+    def topic(self):
+        return self._topic
+
+    def value(self):
+        return self._value
+
+    def key(self):
+        return self._key
+
+    def headers(self):
+        return self._headers
+
+    def partition(self):
+        return self._partition
+
+    def offset(self):
+        return self._offset
+
+    def error(self):
+        return self._error
+
+
+class ScriptedConsumer:
+    """A consumer whose polls return the scripted messages (None for an empty poll); the poll after the last stops the loop."""
+
+    def __init__(self, script, stop: threading.Event):
+        self.script = list(script)
+        self.stop = stop
+        self.committed: list = []
+        self.closed = False
+
+    def subscribe(self, topics, on_assign=None, on_revoke=None):
+        self.topics = topics
+
+    def poll(self, timeout=None):
+        if not self.script:
+            self.stop.set()
+            return None
+        return self.script.pop(0)
+
+    def commit(self, message=None, asynchronous=True):
+        self.committed.append((message.topic(), message.partition(), message.offset()))
+
+    def get_watermark_offsets(self, partition, cached=False):
+        return (-1, -1)
+
+    def close(self):
+        self.closed = True
+
+
+def kafka_error(code=KafkaError._TRANSPORT, fatal=False) -> KafkaError:
+    return KafkaError(code, "scripted error", fatal=fatal)
+
+
+def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
+    """Fail (never skip) when the broker does not answer: a missing server is a failed test."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    try:
+        admin.list_topics(timeout=timeout)
+    except Exception as exc:
+        raise AssertionError(
+            f"Kafka at {bootstrap} is not reachable ({exc}); start it with `make up` or ci/stack/kafka up"
+        ) from exc
+
+
+def create_topics(bootstrap: str, names: list[str], partitions: int = 1) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names])
+    for future in futures.values():
+        future.result(30)
+    deadline = time.monotonic() + 30
+    while set(names) - set(admin.list_topics(timeout=10).topics):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"topics {names} did not appear")
+        time.sleep(0.2)
+
+
+def delete_topics(bootstrap: str, names: list[str]) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_topics(names, operation_timeout=30).values():
+        future.result(30)
+
+
+def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0) -> list:
+    """Read a topic from the beginning until ``expect`` messages arrived (or the timeout)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"test-reader-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    metadata = consumer.list_topics(topic, timeout=10)
+    consumer.assign([TopicPartition(topic, p, 0) for p in metadata.topics[topic].partitions])
+    messages, deadline = [], time.monotonic() + timeout
+    try:
+        while len(messages) < expect and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and not message.error():
+                messages.append(message)
+        # A short extra wait shows that no unexpected extra message follows.
+        extra_deadline = time.monotonic() + 1.0
+        while time.monotonic() < extra_deadline:
+            message = consumer.poll(0.2)
+            if message is not None and not message.error():
+                messages.append(message)
+    finally:
+        consumer.close()
+    return messages
