@@ -43,3 +43,8 @@ charts: ## helm lint, render matrix, schema validation, chart policies
 
 e2e: ## the local stack end to end through the gateway
 	ci/bootstrap && ci/tox -e e2e
+
+## Benchmark (docs/benchmark.md).
+.PHONY: bench
+bench: ## N orders (default 500) at concurrency C (default 8) through the gateway, plus pgbench
+	ci/bench
