@@ -130,3 +130,29 @@ def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0) 
     finally:
         consumer.close()
     return messages
+
+
+def message_for(envelope, *, key: str | None = None, offset: int = 0) -> FakeMessage:
+    """A FakeMessage carrying ``envelope`` on its event type's topic, keyed like producers key it (the order id)."""
+    from musiccorp_common.events.envelope import topic_for
+
+    key = key if key is not None else str(envelope.data.get("order_id", ""))
+    return FakeMessage(topic_for(envelope.event_type), envelope.to_bytes(), key=key.encode(), offset=offset)
+
+
+def run_scripted(handlers: dict, script, *, group_id: str = "test") -> ScriptedConsumer:
+    """Drive the real EventConsumer loop over ``script`` with a service's handlers; returns the consumer.
+
+    The loop reconnects the database per message, so a test using it needs
+    ``pytest.mark.django_db(transaction=True)``. Dead letters go to the configured broker.
+    """
+    from confluent_kafka import Producer
+
+    from musiccorp_common.events.consumer import EventConsumer
+    from musiccorp_common.events.kafka_config import producer_config
+
+    stop = threading.Event()
+    consumer = ScriptedConsumer(script, stop)
+    dlq_producer = Producer(producer_config())
+    EventConsumer(group_id=group_id, handlers=handlers, stop=stop, consumer=consumer, dlq_producer=dlq_producer).run()
+    return consumer
