@@ -1,0 +1,203 @@
+"""Inventory's business rules: reserve, release and ship stock, and set stock levels.
+
+Views and event handlers both call these functions. Each runs in one transaction (its own, or
+the consumer's, which also records the event as processed). The guarantees come from the
+database, not from Python:
+
+- Never oversold: a reserve is one conditional UPDATE (``reserved + q`` only where
+  ``on_hand - reserved >= q``), and the CHECK constraint ``reserved <= on_hand`` backs it up.
+  Under READ COMMITTED, concurrent UPDATEs of one row queue on its lock and each re-checks the
+  condition against the row the previous one committed.
+- Idempotent per (order_id, sku): the reservation's unique constraint. A concurrent repeat waits
+  on the first insert and then finds the committed reservation instead of reserving again.
+- No deadlocks: every function takes reservation rows first, then stock rows in SKU order.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from inventory.metrics import STOCK_RESERVATIONS, STOCK_UNITS_RELEASED, STOCK_UNITS_SHIPPED
+from inventory.models import MAX_RESERVE_QUANTITY, Reservation, Stock
+from musiccorp_common.events import publish_event
+
+
+class StockNotFound(LookupError):
+    """No stock record for the SKU."""
+
+    def __init__(self, sku: str):
+        super().__init__(f"No stock for {sku}.")
+        self.sku = sku
+
+
+class NotEnoughStock(Exception):
+    """Fewer units are available than the reservation asks for."""
+
+    def __init__(self, sku: str, available: int):
+        super().__init__(f"Not enough stock for {sku}: {available} available.")
+        self.sku, self.available = sku, available
+
+
+class ReservationConflict(Exception):
+    """A repeated reserve does not match the reservation the order already has."""
+
+
+class StockBelowReserved(ValueError):
+    """A stock level was set below the units orders have reserved."""
+
+
+@dataclass(frozen=True)
+class ReserveResult:
+    stock: Stock
+    order_id: uuid.UUID
+    quantity: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    stock: Stock
+    order_id: uuid.UUID
+    released: int
+
+
+def get_stock(sku: str) -> Stock:
+    try:
+        return Stock.objects.get(sku=sku)
+    except Stock.DoesNotExist:
+        raise StockNotFound(sku) from None
+
+
+def reserve_stock(sku: str, order_id: uuid.UUID, quantity: int) -> ReserveResult:
+    """Reserve ``quantity`` units of ``sku`` for an order; a repeat with the same quantity reserves nothing more."""
+    if not 1 <= quantity <= MAX_RESERVE_QUANTITY:
+        raise ValueError(f"quantity must be between 1 and {MAX_RESERVE_QUANTITY}, not {quantity}")
+    try:
+        result = _reserve(sku, uuid.UUID(str(order_id)), quantity)
+    except NotEnoughStock:
+        STOCK_RESERVATIONS.labels("insufficient").inc()
+        raise
+    except ReservationConflict:
+        STOCK_RESERVATIONS.labels("conflict").inc()
+        raise
+    STOCK_RESERVATIONS.labels("reserved" if result.created else "repeated").inc()
+    return result
+
+
+def release_reservation(sku: str, order_id: uuid.UUID) -> ReleaseResult:
+    """Give back the order's reservation of ``sku`` (0 released when there is none left to release)."""
+    order_id = uuid.UUID(str(order_id))
+    with transaction.atomic():
+        get_stock(sku)
+        items = _release(_lock_reserved(order_id, sku=sku), cause="request")
+        if items:
+            publish_event("stock.released", str(order_id), {"order_id": str(order_id), "items": items})
+        return ReleaseResult(get_stock(sku), order_id, sum(item["quantity"] for item in items))
+
+
+def release_order(order_id: uuid.UUID) -> list[dict]:
+    """Give back every reservation the order still holds (its payment failed); returns the lines released."""
+    order_id = uuid.UUID(str(order_id))
+    with transaction.atomic():
+        items = _release(_lock_reserved(order_id), cause="payment_failed")
+        if items:
+            publish_event("stock.released", str(order_id), {"order_id": str(order_id), "items": items})
+        return items
+
+
+def ship_order(order_id: uuid.UUID) -> list[dict]:
+    """The order left the warehouse: its reserved units leave ``on_hand`` and its reservations are SHIPPED."""
+    order_id = uuid.UUID(str(order_id))
+    items = []
+    with transaction.atomic():
+        for reservation in _lock_reserved(order_id):
+            Stock.objects.filter(sku=reservation.sku).update(
+                on_hand=F("on_hand") - reservation.quantity, reserved=F("reserved") - reservation.quantity
+            )
+            _set_status(reservation, Reservation.Status.SHIPPED)
+            items.append({"sku": reservation.sku, "quantity": reservation.quantity})
+        shipped = sum(item["quantity"] for item in items)
+        transaction.on_commit(lambda: STOCK_UNITS_SHIPPED.inc(shipped))
+    return items
+
+
+def set_stock_level(sku: str, on_hand: int, *, create: bool) -> tuple[Stock, bool]:
+    """Set the units on hand (staff); creates the stock record when ``create``. Returns (stock, created)."""
+    with transaction.atomic():
+        stock = Stock.objects.select_for_update().filter(sku=sku).first()
+        if stock is None:
+            if not create:
+                raise StockNotFound(sku)
+            try:
+                with transaction.atomic():
+                    return Stock.objects.create(sku=sku, on_hand=on_hand), True
+            except IntegrityError:
+                stock = Stock.objects.select_for_update().get(sku=sku)  # created meanwhile by another request
+        if on_hand < stock.reserved:
+            raise StockBelowReserved(f"on_hand {on_hand} is below the {stock.reserved} units reserved for {sku}.")
+        stock.on_hand = on_hand
+        stock.save(update_fields=["on_hand", "updated_at"])
+        return stock, False
+
+
+def _reserve(sku: str, order_id: uuid.UUID, quantity: int) -> ReserveResult:
+    with transaction.atomic():
+        get_stock(sku)
+        reservation, created = _insert_reservation(sku, order_id, quantity)
+        if not created:
+            _check_repeat(reservation, quantity)
+            return ReserveResult(get_stock(sku), order_id, quantity, created=False)
+        updated = Stock.objects.filter(sku=sku, on_hand__gte=F("reserved") + quantity).update(reserved=F("reserved") + quantity)
+        if not updated:
+            # Raising rolls the reservation insert back with the rest of the transaction.
+            raise NotEnoughStock(sku, get_stock(sku).available)
+        return ReserveResult(get_stock(sku), order_id, quantity, created=True)
+
+
+def _insert_reservation(sku: str, order_id: uuid.UUID, quantity: int) -> tuple[Reservation, bool]:
+    """INSERT, or find the reservation the order already has (the unique constraint decides, not a prior SELECT)."""
+    try:
+        # A savepoint, so that a unique violation leaves the outer transaction usable.
+        with transaction.atomic():
+            return Reservation.objects.create(order_id=order_id, sku=sku, quantity=quantity), True
+    except IntegrityError:
+        return Reservation.objects.get(order_id=order_id, sku=sku), False
+
+
+def _check_repeat(reservation: Reservation, quantity: int) -> None:
+    if reservation.status == Reservation.Status.RELEASED:
+        raise ReservationConflict(
+            f"The reservation of {reservation.sku} for order {reservation.order_id} was released; reserve under a new order id."
+        )
+    if reservation.quantity != quantity:
+        raise ReservationConflict(
+            f"Order {reservation.order_id} already reserved {reservation.quantity} of {reservation.sku}; "
+            f"a repeated reserve must ask for the same quantity, not {quantity}."
+        )
+
+
+def _lock_reserved(order_id: uuid.UUID, *, sku: str | None = None) -> list[Reservation]:
+    """The order's RESERVED reservations, locked, in SKU order (the stock rows are then locked in that order)."""
+    queryset = Reservation.objects.select_for_update().filter(order_id=order_id, status=Reservation.Status.RESERVED)
+    if sku is not None:
+        queryset = queryset.filter(sku=sku)
+    return list(queryset.order_by("sku"))
+
+
+def _release(reservations: list[Reservation], *, cause: str) -> list[dict]:
+    items = []
+    for reservation in reservations:
+        Stock.objects.filter(sku=reservation.sku).update(reserved=F("reserved") - reservation.quantity)
+        _set_status(reservation, Reservation.Status.RELEASED)
+        items.append({"sku": reservation.sku, "quantity": reservation.quantity})
+    released = sum(item["quantity"] for item in items)
+    if released:
+        transaction.on_commit(lambda: STOCK_UNITS_RELEASED.labels(cause).inc(released))
+    return items
+
+
+def _set_status(reservation: Reservation, status: str) -> None:
+    reservation.status = status
+    reservation.save(update_fields=["status", "updated_at"])

@@ -1,0 +1,193 @@
+"""Reserving and releasing stock over HTTP: the order service's calls (contract: inventory)."""
+
+import uuid
+
+import pytest
+
+from inventory.models import Reservation, Stock
+from inventory.tests.factories import ReservationFactory, StockFactory
+from musiccorp_common.models import OutboxEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def reserve(client, sku, order_id, quantity):
+    return client.post(f"/stock/{sku}/reserve", {"order_id": str(order_id), "quantity": quantity}, format="json")
+
+
+def release(client, sku, order_id):
+    return client.post(f"/stock/{sku}/release", {"order_id": str(order_id)}, format="json")
+
+
+def test_reserve_holds_units_and_answers_with_the_stock(api_client):
+    StockFactory(sku="CD001", on_hand=10)
+    order_id = uuid.uuid4()
+    response = reserve(api_client, "CD001", order_id, 3)
+    assert response.status_code == 200
+    expected = {"sku": "CD001", "order_id": str(order_id), "quantity": 3, "on_hand": 10, "reserved": 3, "available": 7}
+    assert response.json() == expected
+    reservation = Reservation.objects.get(order_id=order_id, sku="CD001")
+    assert (reservation.quantity, reservation.status) == (3, Reservation.Status.RESERVED)
+
+
+def test_reserve_is_open_to_anonymous_callers_even_with_a_session(api_client, staff_user):
+    # Service-to-service call: no authentication, and no CSRF check for a stray session either.
+    StockFactory(sku="CD001", on_hand=10)
+    api_client.force_login(staff_user)
+    assert reserve(api_client, "CD001", uuid.uuid4(), 1).status_code == 200
+
+
+def test_not_enough_stock_is_409_with_the_available_count(api_client):
+    StockFactory(sku="CD002", on_hand=5, reserved=3)
+    response = reserve(api_client, "CD002", uuid.uuid4(), 3)
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Not enough stock for CD002: 2 available."}
+    assert Stock.objects.get(sku="CD002").reserved == 3
+    assert not Reservation.objects.exists()
+
+
+def test_exactly_the_available_units_can_be_reserved(api_client):
+    StockFactory(sku="CD003", on_hand=5, reserved=3)
+    assert reserve(api_client, "CD003", uuid.uuid4(), 2).json()["available"] == 0
+
+
+def test_reserve_of_unknown_sku_is_404(api_client):
+    response = reserve(api_client, "NOPE1", uuid.uuid4(), 1)
+    assert response.status_code == 404
+    assert "detail" in response.json()
+    assert not Reservation.objects.exists()
+
+
+def test_repeated_reserve_returns_200_and_reserves_nothing_more(api_client):
+    StockFactory(sku="CD004", on_hand=10)
+    order_id = uuid.uuid4()
+    first = reserve(api_client, "CD004", order_id, 4)
+    second = reserve(api_client, "CD004", order_id, 4)
+    assert second.status_code == 200
+    assert second.json() == first.json()
+    assert Stock.objects.get(sku="CD004").reserved == 4
+    assert Reservation.objects.filter(order_id=order_id).count() == 1
+
+
+def test_repeat_with_another_quantity_is_409_and_changes_nothing(api_client):
+    StockFactory(sku="CD005", on_hand=10)
+    order_id = uuid.uuid4()
+    reserve(api_client, "CD005", order_id, 4)
+    response = reserve(api_client, "CD005", order_id, 5)
+    assert response.status_code == 409
+    assert "already reserved 4 of CD005" in response.json()["detail"]
+    assert Stock.objects.get(sku="CD005").reserved == 4
+
+
+def test_reserve_after_release_is_409(api_client):
+    StockFactory(sku="CD006", on_hand=10)
+    order_id = uuid.uuid4()
+    reserve(api_client, "CD006", order_id, 2)
+    release(api_client, "CD006", order_id)
+    response = reserve(api_client, "CD006", order_id, 2)
+    assert response.status_code == 409
+    assert "was released" in response.json()["detail"]
+    assert Stock.objects.get(sku="CD006").reserved == 0
+
+
+def test_two_orders_reserve_independently(api_client):
+    StockFactory(sku="CD007", on_hand=10)
+    reserve(api_client, "CD007", uuid.uuid4(), 4)
+    assert reserve(api_client, "CD007", uuid.uuid4(), 4).json()["reserved"] == 8
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"order_id": "not-a-uuid", "quantity": 1}, "order_id"),
+        ({"order_id": 12, "quantity": 1}, "order_id"),
+        ({"quantity": 1}, "order_id"),
+        ({"order_id": "6f1c1f51-93fb-4c55-a8a6-5b1ac1e0f3a1", "quantity": 0}, "quantity"),
+        ({"order_id": "6f1c1f51-93fb-4c55-a8a6-5b1ac1e0f3a1", "quantity": -3}, "quantity"),
+        ({"order_id": "6f1c1f51-93fb-4c55-a8a6-5b1ac1e0f3a1", "quantity": 1001}, "quantity"),
+        ({"order_id": "6f1c1f51-93fb-4c55-a8a6-5b1ac1e0f3a1", "quantity": 10**20}, "quantity"),
+        ({"order_id": "6f1c1f51-93fb-4c55-a8a6-5b1ac1e0f3a1", "quantity": "two"}, "quantity"),
+        ({"order_id": "6f1c1f51-93fb-4c55-a8a6-5b1ac1e0f3a1", "quantity": 1.5}, "quantity"),
+        ({"order_id": "6f1c1f51-93fb-4c55-a8a6-5b1ac1e0f3a1"}, "quantity"),
+    ],
+)
+def test_invalid_reserve_is_400_with_the_field_named(api_client, body, field):
+    StockFactory(sku="CD008", on_hand=10)
+    response = api_client.post("/stock/CD008/reserve", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Stock.objects.get(sku="CD008").reserved == 0
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"', "null", ""])
+def test_malformed_reserve_body_is_4xx_json(api_client, raw):
+    StockFactory(sku="CD009", on_hand=10)
+    response = api_client.post("/stock/CD009/reserve", data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()
+
+
+def test_non_json_content_type_is_415(api_client):
+    StockFactory(sku="CD010", on_hand=10)
+    response = api_client.post("/stock/CD010/reserve", data="order_id=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert "detail" in response.json()
+
+
+def test_release_gives_the_units_back_and_publishes_stock_released(api_client):
+    reservation = ReservationFactory(sku=StockFactory(sku="CD011", on_hand=10).sku, quantity=3)
+    response = release(api_client, "CD011", reservation.order_id)
+    assert response.status_code == 200
+    assert response.json() == {
+        "sku": "CD011",
+        "order_id": str(reservation.order_id),
+        "released": 3,
+        "on_hand": 10,
+        "reserved": 0,
+        "available": 10,
+    }
+    reservation.refresh_from_db()
+    assert reservation.status == Reservation.Status.RELEASED
+    event = OutboxEvent.objects.get(event_type="stock.released")
+    assert event.key == str(reservation.order_id)
+    assert event.envelope["data"] == {"order_id": str(reservation.order_id), "items": [{"sku": "CD011", "quantity": 3}]}
+
+
+def test_release_is_idempotent(api_client):
+    reservation = ReservationFactory(sku=StockFactory(sku="CD012", on_hand=10).sku, quantity=3)
+    release(api_client, "CD012", reservation.order_id)
+    again = release(api_client, "CD012", reservation.order_id)
+    assert again.status_code == 200
+    assert again.json()["released"] == 0
+    assert again.json()["reserved"] == 0
+    assert OutboxEvent.objects.filter(event_type="stock.released").count() == 1
+
+
+def test_release_without_a_reservation_releases_nothing(api_client):
+    StockFactory(sku="CD013", on_hand=10, reserved=2)
+    response = release(api_client, "CD013", uuid.uuid4())
+    assert response.status_code == 200
+    assert response.json()["released"] == 0
+    assert Stock.objects.get(sku="CD013").reserved == 2
+    assert not OutboxEvent.objects.exists()
+
+
+def test_release_touches_only_that_sku(api_client):
+    order_id = uuid.uuid4()
+    ReservationFactory(order_id=order_id, sku=StockFactory(sku="CD014").sku, quantity=1)
+    ReservationFactory(order_id=order_id, sku=StockFactory(sku="CD015").sku, quantity=2)
+    release(api_client, "CD014", order_id)
+    assert Stock.objects.get(sku="CD015").reserved == 2
+
+
+def test_release_of_unknown_sku_is_404_and_bad_order_id_400(api_client):
+    assert release(api_client, "NOPE1", uuid.uuid4()).status_code == 404
+    StockFactory(sku="CD016")
+    response = api_client.post("/stock/CD016/release", {"order_id": "nope"}, format="json")
+    assert response.status_code == 400
+    assert "order_id" in response.json()
+
+
+def test_reserve_and_release_are_post_only(api_client):
+    StockFactory(sku="CD017")
+    assert api_client.get("/stock/CD017/reserve").status_code == 405
