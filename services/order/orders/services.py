@@ -1,0 +1,300 @@
+"""The order's business rules, called by the API (place_order) and by the consumer (the rest).
+
+Placing an order: prices from catalog, a reservation per line in inventory, then one
+transaction with the PENDING order, its items and ``order.placed``. Any failure on the way
+releases what was reserved, so no stock stays reserved and no order stays PENDING.
+
+The saga's state machine is monotonic, because events of one order arrive on different topics
+and so in any order (shipment.dispatched may overtake payment.received):
+
+    PENDING -> PAID -> COMPLETED        (COMPLETED and CANCELLED are final)
+    PENDING -> COMPLETED                (dispatch seen before the payment)
+    PENDING -> CANCELLED                (payment.failed; publishes order.cancelled)
+
+An event that would move an order backwards changes nothing but may record its reference
+(a payment.received after COMPLETED records payment_id).
+
+Events for an order this database does not have raise OrderNotFound. order.placed is written
+in the same transaction as the order, so a peer can only learn an order id after the order
+committed here: an unknown id is a bug or a foreign message, never a timing issue. Raising
+sends it through the consumer's retries to ``<topic>.dlq``, where it is visible, instead of
+being dropped silently.
+"""
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from musiccorp_common.events import publish_event
+from orders import clients
+from orders.clients import PeerUnavailable
+from orders.models import MAX_TOTAL, Order, OrderItem, OrderStatus
+
+logger = logging.getLogger("musiccorp.order.services")
+
+CENT = Decimal("0.01")
+# How long a request waits for another one with the same Idempotency-Key to finish.
+IDEMPOTENCY_WAIT_SECONDS = 15.0
+
+
+class OrderRejected(Exception):
+    """The order cannot be placed as asked (the client's input; the API answers 400)."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was used before with a different request (the API answers 422)."""
+
+
+class IdempotencyKeyBusy(Exception):
+    """Another request with the same Idempotency-Key is still being processed (the API answers 409)."""
+
+
+class OrderNotFound(LookupError):
+    """An event names an order this service does not have."""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer_email: str
+    items: tuple[OrderLine, ...]
+    payment_token: str
+
+    def fingerprint(self) -> str:
+        canonical = {
+            "customer_email": self.customer_email,
+            "items": sorted([line.sku, line.quantity] for line in self.items),
+            "payment_token": self.payment_token,
+        }
+        return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _PricedLine:
+    sku: str
+    title: str
+    unit_price: Decimal
+    currency: str
+    quantity: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+def place_order(request: OrderRequest, idempotency_key: str | None = None) -> tuple[Order, bool]:
+    """Place the order; returns (order, created). created is False for a replay of an Idempotency-Key.
+
+    Raises OrderRejected, clients.UnknownSku, clients.OutOfStock, clients.PeerUnavailable,
+    IdempotencyKeyReused or IdempotencyKeyBusy; in every case nothing stays reserved.
+    """
+    fingerprint = request.fingerprint()
+    with _idempotency_lock(idempotency_key):
+        if idempotency_key is not None:
+            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                if existing.request_fingerprint != fingerprint:
+                    raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request.")
+                return existing, False
+        lines = _price(request.items)
+        order_id = uuid.uuid4()
+        reserved = _reserve_all(order_id, lines)
+        try:
+            order = _create_pending_order(order_id, request, lines, idempotency_key, fingerprint)
+        except BaseException:
+            _release_all(order_id, reserved)
+            raise
+    return order, True
+
+
+def _price(items: tuple[OrderLine, ...]) -> list[_PricedLine]:
+    """Each line priced by catalog; OrderRejected for mixed currencies or a total beyond the events' format."""
+    catalog = clients.catalog_client()
+    lines: list[_PricedLine] = []
+    for item in items:
+        album = catalog.album(item.sku)
+        line = _PricedLine(item.sku, album.title[:200], album.price.quantize(CENT), album.currency, item.quantity)
+        if lines and line.currency != lines[0].currency:
+            first = lines[0]
+            raise OrderRejected(
+                f"All items must share one currency: {line.sku} is in {line.currency}, {first.sku} in {first.currency}."
+            )
+        lines.append(line)
+    if sum(line.line_total for line in lines) > MAX_TOTAL:
+        raise OrderRejected(f"The order total exceeds {MAX_TOTAL}.")
+    return lines
+
+
+def _reserve_all(order_id: uuid.UUID, lines: list[_PricedLine]) -> list[str]:
+    """Reserve every line, or release what was reserved and re-raise the first failure."""
+    inventory = clients.inventory_client()
+    reserved: list[str] = []
+    for line in lines:
+        try:
+            inventory.reserve(line.sku, str(order_id), line.quantity)
+        except PeerUnavailable:
+            # The reservation may have happened and only its answer was lost: release it too.
+            _release_all(order_id, [*reserved, line.sku])
+            raise
+        except BaseException:
+            _release_all(order_id, reserved)
+            raise
+        reserved.append(line.sku)
+    return reserved
+
+
+def _release_all(order_id: uuid.UUID, skus: list[str]) -> None:
+    """Best effort: a failed release is logged (inventory's release is idempotent, so it can be repeated)."""
+    inventory = clients.inventory_client()
+    for sku in skus:
+        try:
+            inventory.release(sku, str(order_id))
+        except Exception:
+            logger.exception("could not release the reservation of %s for order %s", sku, order_id)
+
+
+def _create_pending_order(order_id, request: OrderRequest, lines, idempotency_key, fingerprint) -> Order:
+    """The order, its items and order.placed, in one transaction."""
+    total = sum((line.line_total for line in lines), Decimal("0.00"))
+    with transaction.atomic():
+        order = Order.objects.create(
+            id=order_id,
+            status=OrderStatus.PENDING,
+            customer_email=request.customer_email,
+            total=total,
+            currency=lines[0].currency,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        )
+        OrderItem.objects.bulk_create(
+            OrderItem(
+                order=order,
+                sku=line.sku,
+                title=line.title,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+            )
+            for line in lines
+        )
+        publish_event(
+            "order.placed",
+            key=str(order.id),
+            data={
+                "order_id": str(order.id),
+                "customer_email": order.customer_email,
+                "items": [{"sku": line.sku, "quantity": line.quantity, "unit_price": _money(line.unit_price)} for line in lines],
+                "total": _money(total),
+                "currency": order.currency,
+                "payment_token": request.payment_token,
+            },
+        )
+    logger.info("order placed", extra={"order_id": str(order.id), "total": _money(total), "currency": order.currency})
+    return order
+
+
+@contextmanager
+def _idempotency_lock(key: str | None):
+    """Serialise requests with the same Idempotency-Key (a PostgreSQL session advisory lock).
+
+    The second of two concurrent requests waits until the first finished, then finds its order
+    and returns it: the stock is reserved once. The lock is the connection's, so a crashed
+    worker leaves none behind. Without a key there is nothing to serialise.
+    """
+    if key is None:
+        yield
+        return
+    lock_id = idempotency_lock_id(key)
+    deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+            if cursor.fetchone()[0]:
+                break
+            if time.monotonic() >= deadline:
+                raise IdempotencyKeyBusy("A request with this Idempotency-Key is still being processed; retry later.")
+            time.sleep(0.1)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+
+
+def idempotency_lock_id(key: str) -> int:
+    """The advisory lock (a signed 64-bit number) of an Idempotency-Key."""
+    return int.from_bytes(hashlib.sha256(b"order-idempotency:" + key.encode()).digest()[:8], "big", signed=True)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount.quantize(CENT):.2f}"
+
+
+# The saga: state changes driven by the consumer (orders/handlers.py).
+
+
+def _locked_order(order_id: str) -> Order:
+    try:
+        return Order.objects.select_for_update().get(id=uuid.UUID(str(order_id)))
+    except (Order.DoesNotExist, ValueError):
+        raise OrderNotFound(f"no order {order_id}") from None
+
+
+@transaction.atomic
+def mark_paid(order_id: str, payment_id: str) -> Order:
+    """payment.received: PENDING -> PAID; records payment_id in any state but CANCELLED."""
+    order = _locked_order(order_id)
+    if order.status == OrderStatus.CANCELLED:
+        logger.warning("payment received for a cancelled order; left cancelled", extra={"order_id": order_id})
+        return order
+    order.payment_id = payment_id
+    if order.status == OrderStatus.PENDING:
+        order.status = OrderStatus.PAID
+    order.save(update_fields=["status", "payment_id", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def cancel_order(order_id: str, reason: str, payment_id: str = "") -> Order:
+    """payment.failed: PENDING -> CANCELLED and order.cancelled, only on that transition.
+
+    A PAID or COMPLETED order is not cancelled by a late or contradictory failure (both are
+    further along the saga); it is logged for an operator.
+    """
+    order = _locked_order(order_id)
+    if order.status != OrderStatus.PENDING:
+        if order.status != OrderStatus.CANCELLED:
+            logger.warning("payment failure for a %s order ignored", order.status, extra={"order_id": order_id})
+        return order
+    order.status = OrderStatus.CANCELLED
+    order.cancel_reason = reason[:100]
+    order.payment_id = order.payment_id or payment_id
+    order.save(update_fields=["status", "cancel_reason", "payment_id", "updated_at"])
+    publish_event("order.cancelled", key=str(order.id), data={"order_id": str(order.id), "reason": order.cancel_reason})
+    return order
+
+
+@transaction.atomic
+def complete_order(order_id: str, shipment_id: str, tracking_number: str) -> Order:
+    """shipment.dispatched: PENDING or PAID -> COMPLETED; records the shipment references."""
+    order = _locked_order(order_id)
+    order.shipment_id = shipment_id
+    order.tracking_number = tracking_number
+    if order.status == OrderStatus.CANCELLED:
+        logger.error("shipment dispatched for a cancelled order; left cancelled", extra={"order_id": order_id})
+    else:
+        order.status = OrderStatus.COMPLETED
+    order.save(update_fields=["status", "shipment_id", "tracking_number", "updated_at"])
+    return order

@@ -1,0 +1,71 @@
+"""GET /orders/<id> and GET /orders?status=&customer_email= (contract: order); reads are open."""
+
+import uuid
+
+import pytest
+
+from orders.models import OrderStatus
+from orders.tests.factories import OrderFactory, OrderItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_order_is_read_by_id(api_client):
+    item = OrderItemFactory(sku="CD001", title="Kind of Blue", unit_price="14.99", quantity=2, line_total="29.98")
+    order = item.order
+    response = api_client.get(f"/orders/{order.id}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == str(order.id)
+    assert body["status"] == "PENDING"
+    assert body["items"] == [
+        {"sku": "CD001", "title": "Kind of Blue", "unit_price": "14.99", "quantity": 2, "line_total": "29.98"}
+    ]
+    assert {"total", "currency", "created_at", "payment_id", "shipment_id", "tracking_number", "cancel_reason"} <= set(body)
+
+
+@pytest.mark.parametrize("order_id", [str(uuid.uuid4()), "not-a-uuid", "123", "x" * 300])
+def test_unknown_or_malformed_id_is_404_json(api_client, order_id):
+    response = api_client.get(f"/orders/{order_id}")
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_list_filters_by_status_and_email(api_client):
+    OrderFactory(customer_email="ann@example.com", status=OrderStatus.PAID)
+    OrderFactory(customer_email="ann@example.com", status=OrderStatus.PENDING)
+    OrderFactory(customer_email="bob@example.com", status=OrderStatus.PAID)
+    assert api_client.get("/orders").json()["count"] == 3
+    paid = api_client.get("/orders", {"status": "PAID"}).json()
+    assert paid["count"] == 2
+    anns = api_client.get("/orders", {"customer_email": "ANN@example.com"}).json()
+    assert {o["customer_email"] for o in anns["results"]} == {"ann@example.com"}
+    assert api_client.get("/orders", {"status": "PAID", "customer_email": "ann@example.com"}).json()["count"] == 1
+
+
+def test_list_is_paginated_newest_first(api_client):
+    OrderFactory.create_batch(25)
+    first = api_client.get("/orders").json()
+    assert first["count"] == 25
+    assert len(first["results"]) == 20
+    created = [o["created_at"] for o in first["results"]]
+    assert created == sorted(created, reverse=True)
+    assert len(api_client.get(first["next"]).json()["results"]) == 5
+
+
+@pytest.mark.parametrize("value", ["SHIPPED", "paid", "x" * 1000])
+def test_an_unknown_status_is_400(api_client, value):
+    response = api_client.get("/orders", {"status": value})
+    assert response.status_code == 400
+    assert "status" in response.json()
+
+
+def test_empty_filters_filter_nothing(api_client):
+    OrderFactory()
+    assert api_client.get("/orders", {"status": "", "customer_email": ""}).json()["count"] == 1
+
+
+def test_trailing_slash_is_accepted(api_client):
+    order = OrderFactory()
+    assert api_client.get("/orders/").status_code == 200
+    assert api_client.get(f"/orders/{order.id}/").status_code == 200

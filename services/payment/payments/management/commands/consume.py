@@ -1,0 +1,10 @@
+"""``manage.py consume``: payment's consumer (order.placed) and outbox relay."""
+
+from musiccorp_common.events.command import ConsumeCommand
+from payments.handlers import HANDLERS
+
+
+class Command(ConsumeCommand):
+    help = "Charge placed orders, publish the outcome, relay the outbox. Example: python manage.py consume"
+    group_id = "payment"
+    handlers = HANDLERS
