@@ -1,0 +1,13 @@
+"""shipping's URLs: the read-only shipment API, the admin, and the shared health/metrics/docs routes."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from musiccorp_common.urls import handler400, handler403, handler404, handler500  # noqa: F401 -- Django looks them up here
+from musiccorp_common.urls import urlpatterns as shared_urlpatterns
+
+urlpatterns = [
+    path("", include("shipments.api.urls")),
+    path("admin/", admin.site.urls),
+    *shared_urlpatterns,
+]
