@@ -24,11 +24,14 @@ CACHE = Path(os.environ.get("MUSICCORP_CACHE", Path.home() / ".cache" / "musicco
 os.environ["PATH"] = f"{CACHE / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 MONITORING_API = ["--api-versions", "monitoring.coreos.com/v1"]
+# The service charts (charts/<service>), each a thin user of the musiccorp-common library.
+SERVICES = ("catalog", "inventory", "order", "payment", "shipping")
 
 # name -> (chart, helm template arguments); the render matrix every schema and policy test runs on.
 CASES: dict[str, tuple[str, list[str]]] = {
     "catalog-default": ("catalog", []),
     "catalog-full": ("catalog", ["-f", str(VALUES / "catalog-consumer.yaml"), *MONITORING_API]),
+    "order-monitoring": ("order", MONITORING_API),
     "umbrella-default": ("umbrella", []),
     "umbrella-kind": ("umbrella", ["-f", str(VALUES / "kind.yaml")]),
     "umbrella-production": ("umbrella", ["-f", str(VALUES / "production.yaml"), *MONITORING_API]),
@@ -53,15 +56,16 @@ def run(cmd: list[str], *, expect_ok: bool = True) -> subprocess.CompletedProces
 
 @functools.cache
 def charts_copy() -> Path:
-    """A private copy of charts/ with the catalog's library dependency built."""
+    """A private copy of charts/ with every service chart's library dependency built."""
     tmp = Path(tempfile.mkdtemp(prefix="musiccorp-charts-"))
     shutil.copytree(ROOT / "charts", tmp / "charts", ignore=shutil.ignore_patterns("*.tgz"))
-    run([helm_path(), "dependency", "build", str(tmp / "charts" / "catalog")])
+    for service in SERVICES:
+        run([helm_path(), "dependency", "build", str(tmp / "charts" / service)])
     return tmp / "charts"
 
 
 def template(chart: str, args: list[str], *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """`helm template` of the catalog chart, or ci/render-umbrella for the umbrella."""
+    """`helm template` of a service chart, or ci/render-umbrella for the umbrella."""
     helm_path()
     if chart == "umbrella":
         return run([str(ROOT / "ci" / "render-umbrella"), *args], expect_ok=expect_ok)

@@ -42,45 +42,57 @@ def test_route_table_matches_the_contract() -> None:
     assert [r["service"] for r in routes if r["admin"]] == ["order"]
 
 
+def routes() -> list[dict]:
+    return yaml.safe_load((ROOT / "charts" / "umbrella" / "values.yaml").read_text())["gateway"]["routes"]
+
+
 @pytest.mark.parametrize("case", ["umbrella-default", "umbrella-kind", "umbrella-production"])
-def test_only_existing_services_get_routes(case: str) -> None:
+def test_every_route_renders_to_an_existing_service(case: str) -> None:
     docs = render_case(case)
     backends = {p["backend"]["service"]["name"] for _, p in ingress_paths(docs)}
-    assert backends == {"musiccorp-catalog"}
+    assert backends == {f"musiccorp-{r['service']}" for r in routes()}
     assert backends <= {s["metadata"]["name"] for s in of_kind(docs, "Service")}
 
 
 @pytest.mark.parametrize("case", ["umbrella-default", "umbrella-production"])
 def test_ingress_rewrites_per_contract(case: str) -> None:
-    _, ports = contract_tables()
+    prefixes, ports = contract_tables()
     for ing, path in ingress_paths(render_case(case)):
+        prefix = path["path"].split("(")[0]
+        service = prefixes[prefix]
         annotations = ing["metadata"]["annotations"]
         assert ing["spec"]["ingressClassName"] == "nginx"
         assert annotations["nginx.ingress.kubernetes.io/use-regex"] == "true"
         assert annotations["nginx.ingress.kubernetes.io/rewrite-target"] == "/$2"
+        assert annotations["nginx.ingress.kubernetes.io/x-forwarded-prefix"] == prefix
         assert path["pathType"] == "ImplementationSpecific"
-        assert path["path"] == "/api/catalog(/|$)((?!metrics|admin).*)"
-        assert path["backend"]["service"]["port"]["number"] == ports["catalog"]
+        blocked = "metrics" if service == "order" else "metrics|admin"
+        assert path["path"] == f"{prefix}(/|$)((?!{blocked}).*)"
+        assert path["backend"]["service"]["port"]["number"] == ports[service]
         p = path["path"]
-        assert rewrite(p, "/api/catalog/albums") == "/albums"
-        assert rewrite(p, "/api/catalog/albums/CD001?x=1") == "/albums/CD001?x=1"
-        assert rewrite(p, "/api/catalog") == "/"
-        assert rewrite(p, "/api/catalog/") == "/"
-        assert rewrite(p, "/api/catalogue/albums") is None
+        assert rewrite(p, f"{prefix}/albums") == "/albums"
+        assert rewrite(p, f"{prefix}/albums/CD001?x=1") == "/albums/CD001?x=1"
+        assert rewrite(p, prefix) == "/"
+        assert rewrite(p, f"{prefix}/") == "/"
+        assert rewrite(p, f"{prefix}x/albums") is None
 
 
 def test_no_path_reaches_metrics_or_a_non_admin_admin() -> None:
+    admin_prefixes = {r["prefix"] for r in routes() if r["admin"]}
     for case in ("umbrella-default", "umbrella-kind", "umbrella-production"):
         for _, path in ingress_paths(render_case(case)):
             prefix = path["path"].split("(")[0]
             assert rewrite(path["path"], f"{prefix}/metrics") is None
             assert rewrite(path["path"], "/metrics") is None
-            assert rewrite(path["path"], f"{prefix}/admin/") is None
+            if prefix in admin_prefixes:
+                assert rewrite(path["path"], f"{prefix}/admin/") == "/admin/"
+            else:
+                assert rewrite(path["path"], f"{prefix}/admin/") is None
 
 
 def test_admin_route_exposes_admin_but_not_metrics() -> None:
     docs = parse(template("umbrella", ["-f", str(VALUES / "admin-route.yaml")]).stdout)
-    [(_, path)] = ingress_paths(docs)
+    [path] = [p for _, p in ingress_paths(docs) if p["path"].startswith("/api/catalog(")]
     assert path["path"] == "/api/catalog(/|$)((?!metrics).*)"
     assert rewrite(path["path"], "/api/catalog/admin/login/") == "/admin/login/"
     assert rewrite(path["path"], "/api/catalog/metrics") is None
@@ -88,4 +100,6 @@ def test_admin_route_exposes_admin_but_not_metrics() -> None:
 
 def test_disabled_service_gets_no_route() -> None:
     docs = parse(template("umbrella", ["--set", "catalog.enabled=false"]).stdout)
-    assert not of_kind(docs, "Ingress")
+    backends = {p["backend"]["service"]["name"] for _, p in ingress_paths(docs)}
+    assert "musiccorp-catalog" not in backends
+    assert len(backends) == len(routes()) - 1

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from chartlib import ROOT, charts_copy, helm_path, run
+from chartlib import ROOT, SERVICES, charts_copy, helm_path, run
 
 
-@pytest.mark.parametrize("chart", ["common", "catalog"])
+@pytest.mark.parametrize("chart", ["common", *SERVICES])
 def test_chart_lints_clean(chart: str) -> None:
     proc = run([helm_path(), "lint", "--strict", str(charts_copy() / chart)])
     assert "0 chart(s) failed" in proc.stdout

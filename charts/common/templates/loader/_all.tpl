@@ -1,9 +1,11 @@
 {{/*
 musiccorp-common.loader.all: renders every object of a service, in one place, so a service
-chart's templates/ is a single include. Validation runs first so a bad value fails the
-render before any object is emitted. Each resource define emits nothing when disabled.
+chart's templates/ is a single include. The library defaults are merged under the chart's values
+first (musiccorp-common.values.init), then validation runs so a bad value fails the render before
+any object is emitted. Each resource define emits nothing when disabled.
 */}}
 {{- define "musiccorp-common.loader.all" -}}
+{{- include "musiccorp-common.values.init" . -}}
 {{- include "musiccorp-common.validate.values" . -}}
 {{- $resources := list
   "musiccorp-common.serviceaccount.app"
@@ -17,6 +19,7 @@ render before any object is emitted. Each resource define emits nothing when dis
   "musiccorp-common.hpa.web"
   "musiccorp-common.networkpolicy.app"
   "musiccorp-common.monitoring.servicemonitor"
+  "musiccorp-common.monitoring.podmonitor"
   "musiccorp-common.monitoring.prometheusrule"
 }}
 {{- range $resources }}

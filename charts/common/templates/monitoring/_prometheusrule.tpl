@@ -1,7 +1,9 @@
 {{/*
 musiccorp-common.monitoring.prometheusrule: the service's alerts: 5xx ratio and p95 latency from
 django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it) and pods not
-ready from kube-state-metrics. Thresholds come from metrics.prometheusRule.
+ready from kube-state-metrics; with a consumer, its lag (musiccorp_consumer_lag, per topic and
+partition) and dead-lettered messages (musiccorp_events_dead_lettered_total), selected by the
+PodMonitor's job "<fullname>-consumer". Thresholds come from metrics.prometheusRule.
 */}}
 {{- define "musiccorp-common.monitoring.prometheusrule" -}}
 {{- $pr := .Values.metrics.prometheusRule -}}
@@ -54,5 +56,27 @@ spec:
           annotations:
             summary: {{ printf "%s: a pod has not been ready for %s" $job $pr.for | quote }}
             description: {{ `Pod {{ $labels.pod }} is not ready.` | quote }}
+        {{- if .Values.consumer.enabled }}
+        {{- $consumer := printf "job=%q, namespace=%q" (printf "%s-consumer" $job) .Release.Namespace }}
+        - alert: {{ $alert }}ConsumerLagHigh
+          expr: |
+            max by (topic, partition) (musiccorp_consumer_lag{ {{- $consumer }}}) > {{ $pr.consumerLagThreshold }}
+          for: {{ $pr.for }}
+          labels:
+            severity: warning
+            service: {{ include "musiccorp-common.names.name" . }}
+          annotations:
+            summary: {{ printf "%s consumer: more than %v messages behind" $job $pr.consumerLagThreshold | quote }}
+            description: {{ `Partition {{ $labels.topic }}/{{ $labels.partition }} is {{ $value }} messages behind.` | quote }}
+        - alert: {{ $alert }}DeadLetterGrowth
+          expr: |
+            sum by (topic) (increase(musiccorp_events_dead_lettered_total{ {{- $consumer }}}[{{ $pr.deadLetterWindow }}])) > {{ $pr.deadLetterThreshold }}
+          labels:
+            severity: warning
+            service: {{ include "musiccorp-common.names.name" . }}
+          annotations:
+            summary: {{ printf "%s consumer: messages sent to a dead-letter topic in the last %s" $job $pr.deadLetterWindow | quote }}
+            description: {{ `{{ $value }} messages of {{ $labels.topic }} went to {{ $labels.topic }}.dlq; inspect and replay them.` | quote }}
+        {{- end }}
 {{- end -}}
 {{- end -}}

@@ -1,0 +1,296 @@
+{{/*
+musiccorp-common.values.defaults: the values every MusicCorp service shares, as YAML, documented
+here once (CloudPirates `## @param` style). A service chart's values.yaml holds only what differs
+(service.port, consumer.enabled, peers, networkPolicy.clients); musiccorp-common.values.init
+merges it over these. Names follow the chart: image musiccorp/<chart>, database and role
+musiccorp_<chart>, image tag = the chart's appVersion. Strings marked (tpl) are rendered later
+with the release, so they are written here as literal "{{ ... }}" text.
+Call with the chart's context (the umbrella passes (dict "Chart" (dict "Name" .. "AppVersion" ..))).
+*/}}
+{{- define "musiccorp-common.values.defaults" -}}
+{{- $name := .Chart.Name -}}
+## @section Global parameters
+global:
+  ## @param global.imageRegistry Registry prepended to every MusicCorp image (wins over image.registry)
+  imageRegistry: ""
+
+## @section Common parameters
+## @param enabled Install this service (read by the umbrella's dependency condition <service>.enabled)
+enabled: true
+## @param nameOverride Service short name (default: the chart name); used in labels and peer names
+nameOverride: ""
+## @param fullnameOverride Full object name (default: "<release>-<name>")
+fullnameOverride: ""
+## @param commonLabels Labels added to every object
+commonLabels: {}
+
+## @section Image
+image:
+  ## @param image.registry Image registry (empty: the runtime's default)
+  registry: ""
+  ## @param image.repository Image repository (default: musiccorp/<chart>)
+  repository: {{ printf "musiccorp/%s" $name | quote }}
+  ## @param image.tag Image tag, default the chart's appVersion; must be pinned (empty or "latest" fails the render)
+  tag: {{ .Chart.AppVersion | default "" | toString | quote }}
+  ## @param image.pullPolicy Image pull policy
+  pullPolicy: IfNotPresent
+## @param imagePullSecrets Secrets for pulling the image, e.g. [{name: regcred}]
+imagePullSecrets: []
+
+## @section Web (gunicorn) workload
+## @param replicaCount Web replicas when autoscaling is off
+replicaCount: 2
+service:
+  ## @param service.port Port of the Service and the container, per the contract (set by each service chart)
+  port: null
+gunicorn:
+  ## @param gunicorn.workers gunicorn worker processes per pod (env WEB_CONCURRENCY)
+  workers: 2
+  ## @param gunicorn.gracefulTimeout Seconds gunicorn lets requests finish after SIGTERM (env GUNICORN_GRACEFUL_TIMEOUT)
+  gracefulTimeout: 30
+lifecycle:
+  ## @param lifecycle.preStopSleepSeconds preStop sleep so endpoints drain before SIGTERM
+  preStopSleepSeconds: 5
+  ## @param lifecycle.terminationMarginSeconds Added to preStop + graceful timeout to give terminationGracePeriodSeconds
+  terminationMarginSeconds: 5
+rollingUpdate:
+  ## @param rollingUpdate.maxSurge Extra pods during a rollout (maxUnavailable is always 0)
+  maxSurge: 1
+## @param resources Web container resources (requests and a memory limit; no CPU limit, to avoid throttling)
+resources:
+  requests:
+    cpu: 100m
+    memory: 192Mi
+  limits:
+    memory: 384Mi
+probes:
+  ## @param probes.timeoutSeconds Timeout of every probe
+  timeoutSeconds: 2
+  startup:
+    ## @param probes.startup.periodSeconds Startup probe (/health) period
+    periodSeconds: 2
+    ## @param probes.startup.failureThreshold Startup probe failures before restart (period x threshold = allowed start time)
+    failureThreshold: 60
+  readiness:
+    ## @param probes.readiness.periodSeconds Readiness probe (/health/ready) period
+    periodSeconds: 5
+    ## @param probes.readiness.failureThreshold Readiness failures before the pod leaves the endpoints
+    failureThreshold: 3
+  liveness:
+    ## @param probes.liveness.periodSeconds Liveness probe (/health/live) period
+    periodSeconds: 10
+    ## @param probes.liveness.failureThreshold Liveness failures before restart
+    failureThreshold: 3
+tmpVolume:
+  ## @param tmpVolume.sizeLimit Size limit of the writable /tmp emptyDir
+  sizeLimit: 256Mi
+## @param podAnnotations Annotations added to every pod
+podAnnotations: {}
+## @param podLabels Labels added to every pod
+podLabels: {}
+## @param nodeSelector Node selector of every pod
+nodeSelector: {}
+## @param tolerations Tolerations of every pod
+tolerations: []
+## @param affinity Affinity of every pod
+affinity: {}
+
+## @section Kafka consumer workload
+consumer:
+  ## @param consumer.enabled Run `python manage.py consume` in its own Deployment (set by each service chart)
+  enabled: false
+  ## @param consumer.replicaCount Consumer replicas (at most the topics' partition count, 3, do work)
+  replicaCount: 1
+  ## @param consumer.healthPort Port of the consumer's /health, /health/live, /health/ready and /metrics (env EVENTS_CONSUMER_HEALTH_PORT)
+  healthPort: 8081
+  ## @param consumer.resources Consumer container resources
+  resources:
+    requests:
+      cpu: 50m
+      memory: 128Mi
+    limits:
+      memory: 256Mi
+
+## @section Database migrations
+migrations:
+  ## @param migrations.enabled Run the per-revision migration Job and make pods wait for it
+  enabled: true
+  ## @param migrations.backoffLimit Job retries (covers a database that is still starting)
+  backoffLimit: 6
+  ## @param migrations.activeDeadlineSeconds Upper bound on the whole Job
+  activeDeadlineSeconds: 900
+  ## @param migrations.ttlSecondsAfterFinished Delete the finished Job after this many seconds (0: keep until the next revision)
+  ttlSecondsAfterFinished: 0
+  ## @param migrations.waitIntervalSeconds Seconds between `migrate --check` attempts of the init container
+  waitIntervalSeconds: 3
+  ## @param migrations.resources Resources of the Job and of the wait-for-migrations init container
+  resources:
+    requests:
+      cpu: 50m
+      memory: 128Mi
+    limits:
+      memory: 256Mi
+
+## @section Django and connections
+django:
+  ## @param django.settingsModule DJANGO_SETTINGS_MODULE
+  settingsModule: config.settings
+  ## @param django.extraAllowedHosts Host names added to DJANGO_ALLOWED_HOSTS (the Service names and localhost are always there)
+  extraAllowedHosts: []
+  ## @param django.logLevel LOG_LEVEL
+  logLevel: INFO
+database:
+  ## @param database.host PostgreSQL host (tpl)
+  host: {{ "{{ .Release.Name }}-postgres" | quote }}
+  ## @param database.port PostgreSQL port
+  port: 5432
+  ## @param database.name The service's own database (default: musiccorp_<chart>)
+  name: {{ printf "musiccorp_%s" $name | quote }}
+  ## @param database.user The service's own database role (default: musiccorp_<chart>)
+  user: {{ printf "musiccorp_%s" $name | quote }}
+  ## @param database.password Role password; empty: generated once and kept across upgrades
+  password: ""
+kafka:
+  ## @param kafka.bootstrapServers KAFKA_BOOTSTRAP_SERVERS (tpl); the Strimzi bootstrap Service by default
+  bootstrapServers: {{ "{{ .Release.Name }}-kafka-bootstrap:9092" | quote }}
+## @param peers Services this one calls, name: port; each becomes <NAME>_URL=http://<release>-<name>:<port> (set by each service chart)
+peers: {}
+otel:
+  ## @param otel.enabled Export traces over OTLP (OTEL_TRACES_EXPORTER=none otherwise)
+  enabled: false
+  ## @param otel.endpoint OTEL_EXPORTER_OTLP_ENDPOINT (tpl)
+  endpoint: {{ "http://{{ .Release.Name }}-otel-collector:4318" | quote }}
+  ## @param otel.samplerRatio Trace sampling ratio for root spans
+  samplerRatio: 1
+  ## @param otel.environment deployment.environment resource attribute
+  environment: dev
+## @param extraEnv More non-secret env for the ConfigMap, NAME: value (values pass through tpl)
+extraEnv: {}
+
+## @section Secrets
+secrets:
+  ## @param secrets.existingSecret Secret made outside the chart holding DATABASE_URL and DJANGO_SECRET_KEY (no Secret is rendered then)
+  existingSecret: ""
+  ## @param secrets.djangoSecretKey Django secret key; empty: generated once and kept across upgrades
+  djangoSecretKey: ""
+  keys:
+    ## @param secrets.keys.databaseUrl Key of DATABASE_URL in the Secret
+    databaseUrl: DATABASE_URL
+    ## @param secrets.keys.djangoSecretKey Key of DJANGO_SECRET_KEY in the Secret
+    djangoSecretKey: DJANGO_SECRET_KEY
+
+## @section Identity and availability
+serviceAccount:
+  ## @param serviceAccount.create Create the service's ServiceAccount (its token is never mounted)
+  create: true
+  ## @param serviceAccount.name ServiceAccount name (default: the fullname)
+  name: ""
+  ## @param serviceAccount.annotations ServiceAccount annotations
+  annotations: {}
+podDisruptionBudget:
+  ## @param podDisruptionBudget.enabled Render a PodDisruptionBudget for the web pods
+  enabled: true
+  ## @param podDisruptionBudget.minAvailable minAvailable (set this or maxUnavailable)
+  minAvailable: null
+  ## @param podDisruptionBudget.maxUnavailable maxUnavailable (empty: 1)
+  maxUnavailable: null
+autoscaling:
+  ## @param autoscaling.enabled Scale the web Deployment with an HPA (replicaCount is then ignored)
+  enabled: false
+  ## @param autoscaling.minReplicas HPA minimum replicas
+  minReplicas: 2
+  ## @param autoscaling.maxReplicas HPA maximum replicas
+  maxReplicas: 6
+  ## @param autoscaling.targetCPUUtilizationPercentage HPA CPU target, percent of requests
+  targetCPUUtilizationPercentage: 70
+
+## @section Network policy
+networkPolicy:
+  ## @param networkPolicy.enabled Render the service's NetworkPolicy (default deny plus the rules below)
+  enabled: true
+  gateway:
+    ## @param networkPolicy.gateway.namespace Namespace of the gateway controller (empty: the release namespace)
+    namespace: ""
+    ## @param networkPolicy.gateway.podLabels Labels of the gateway controller pods (tpl)
+    podLabels:
+      app.kubernetes.io/name: ingress-nginx
+  prometheus:
+    ## @param networkPolicy.prometheus.namespace Namespace of Prometheus (empty: the release namespace)
+    namespace: ""
+    ## @param networkPolicy.prometheus.podLabels Labels of the Prometheus pods (tpl)
+    podLabels:
+      app.kubernetes.io/name: prometheus
+  ## @param networkPolicy.clients MusicCorp services allowed to call this one (set by each service chart)
+  clients: []
+  dns:
+    ## @param networkPolicy.dns.namespace Namespace of the cluster DNS
+    namespace: kube-system
+    ## @param networkPolicy.dns.podLabels Labels of the cluster DNS pods
+    podLabels:
+      k8s-app: kube-dns
+  postgres:
+    ## @param networkPolicy.postgres.namespace Namespace of PostgreSQL (empty: the release namespace)
+    namespace: ""
+    ## @param networkPolicy.postgres.podLabels Labels of the PostgreSQL pods (tpl)
+    podLabels:
+      app.kubernetes.io/name: postgres
+      app.kubernetes.io/instance: {{ "{{ .Release.Name }}" | quote }}
+  kafka:
+    ## @param networkPolicy.kafka.namespace Namespace of the Kafka brokers (empty: the release namespace)
+    namespace: ""
+    ## @param networkPolicy.kafka.podLabels Labels of the Kafka broker pods (tpl)
+    podLabels:
+      strimzi.io/cluster: {{ "{{ .Release.Name }}" | quote }}
+      strimzi.io/kind: Kafka
+    ## @param networkPolicy.kafka.port Kafka listener port
+    port: 9092
+  ## @param networkPolicy.extraEgress More egress rules (NetworkPolicyEgressRule list), e.g. to an OTLP collector
+  extraEgress: []
+
+## @section Monitoring (Prometheus Operator)
+metrics:
+  serviceMonitor:
+    ## @param metrics.serviceMonitor.enabled Render a ServiceMonitor for the web pods' /metrics
+    enabled: true
+    ## @param metrics.serviceMonitor.requireCRD Only when the cluster serves monitoring.coreos.com/v1 (.Capabilities)
+    requireCRD: true
+    ## @param metrics.serviceMonitor.interval Scrape interval
+    interval: 30s
+    ## @param metrics.serviceMonitor.scrapeTimeout Scrape timeout
+    scrapeTimeout: 10s
+    ## @param metrics.serviceMonitor.labels Extra labels (tpl); release=<release> is what kube-prometheus-stack selects by default
+    labels:
+      release: {{ "{{ .Release.Name }}" | quote }}
+  podMonitor:
+    ## @param metrics.podMonitor.enabled Render a PodMonitor for the consumer's /metrics (when consumer.enabled)
+    enabled: true
+    ## @param metrics.podMonitor.requireCRD Only when the cluster serves monitoring.coreos.com/v1 (.Capabilities)
+    requireCRD: true
+    ## @param metrics.podMonitor.interval Scrape interval
+    interval: 30s
+    ## @param metrics.podMonitor.scrapeTimeout Scrape timeout
+    scrapeTimeout: 10s
+    ## @param metrics.podMonitor.labels Extra labels (tpl), as for the ServiceMonitor
+    labels:
+      release: {{ "{{ .Release.Name }}" | quote }}
+  prometheusRule:
+    ## @param metrics.prometheusRule.enabled Render the service's PrometheusRule (error rate, latency, pod not ready; consumer lag and DLQ with a consumer)
+    enabled: true
+    ## @param metrics.prometheusRule.requireCRD Only when the cluster serves monitoring.coreos.com/v1 (.Capabilities)
+    requireCRD: true
+    ## @param metrics.prometheusRule.errorRateThreshold Alert when the 5xx ratio exceeds this (0-1)
+    errorRateThreshold: 0.05
+    ## @param metrics.prometheusRule.latencyP95Seconds Alert when p95 latency exceeds this many seconds
+    latencyP95Seconds: 0.5
+    ## @param metrics.prometheusRule.consumerLagThreshold Alert when a partition's lag (musiccorp_consumer_lag) stays above this many messages
+    consumerLagThreshold: 1000
+    ## @param metrics.prometheusRule.deadLetterWindow Window over which dead-lettered messages are counted
+    deadLetterWindow: 15m
+    ## @param metrics.prometheusRule.deadLetterThreshold Alert when more than this many messages went to a DLQ within deadLetterWindow
+    deadLetterThreshold: 0
+    ## @param metrics.prometheusRule.for How long a condition must hold before alerting
+    for: 10m
+    ## @param metrics.prometheusRule.labels Extra labels (tpl), as for the ServiceMonitor
+    labels:
+      release: {{ "{{ .Release.Name }}" | quote }}
+{{- end -}}

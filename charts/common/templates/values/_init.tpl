@@ -1,0 +1,14 @@
+{{/*
+musiccorp-common.values.init: replaces .Values of the calling chart by the library defaults
+(musiccorp-common.values.defaults) with the chart's own values merged over them, so every define
+after it sees complete values. The chart's values win key by key; lists are replaced whole; a
+value set to null falls back to the default (Helm drops null keys before templates run).
+values.schema.json has already checked the chart's own values when this runs.
+*/}}
+{{- define "musiccorp-common.values.init" -}}
+{{- $defaults := include "musiccorp-common.values.defaults" . | fromYaml -}}
+{{- if hasKey $defaults "Error" -}}
+{{- fail (printf "musiccorp-common: the library defaults do not parse: %s" $defaults.Error) -}}
+{{- end -}}
+{{- $_ := set . "Values" (mustMergeOverwrite $defaults (deepCopy .Values)) -}}
+{{- end -}}
