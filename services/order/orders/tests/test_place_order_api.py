@@ -280,3 +280,39 @@ def test_orders_cannot_be_changed_or_deleted(api_client, peers):
         response = getattr(api_client, method)(f"/orders/{order_id}", json.dumps({}), content_type="application/json")
         assert response.status_code == 405, method
     assert str(uuid.UUID(order_id)) == order_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_requests_with_one_key_reserve_once(peers):
+    """The second request waits on the key's lock while the first reserves, then gets the same order."""
+    import threading
+    import time
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    _, inventory = peers
+    real_reserve = inventory.reserve
+
+    def slow_reserve(*args):
+        time.sleep(0.3)
+        real_reserve(*args)
+
+    inventory.reserve = slow_reserve
+    responses = []
+
+    def place():
+        try:
+            responses.append(post(APIClient(), GOOD, **{"Idempotency-Key": "k-race"}))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [r.status_code for r in responses] == [201, 201]
+    assert responses[0].json()["id"] == responses[1].json()["id"]
+    assert len(inventory.reserve_calls) == 2  # two lines, reserved by one request only
+    assert Order.objects.count() == 1

@@ -1,0 +1,134 @@
+"""orders.clients over real HTTP against a local stand-in peer: answers mapped to values and errors."""
+
+import json
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from musiccorp_common.http import peer_session
+from orders.clients import CatalogClient, InventoryClient, OutOfStock, PeerUnavailable, UnknownSku
+
+
+class StandInPeer:
+    """Answers each path with a scripted (status, body); ``delay`` stalls every answer."""
+
+    def __init__(self, routes: dict[str, tuple[int, object]], delay: float = 0.0):
+        self.requests: list[tuple[str, str, dict]] = []
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                peer.requests.append((self.command, self.path, body))
+                time.sleep(delay)
+                status, payload = routes.get(self.path, (404, {"detail": "Not found."}))
+                raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format, *args):
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def stand_in():
+    servers = []
+
+    def start(routes, delay=0.0):
+        servers.append(StandInPeer(routes, delay))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.server.shutdown()
+        server.server.server_close()
+
+
+ALBUM = {"sku": "CD001", "title": "Kind of Blue", "artist": "Miles Davis", "price": "14.99", "currency": "EUR"}
+
+
+def test_catalog_album_is_parsed(stand_in):
+    peer = stand_in({"/albums/CD001": (200, ALBUM)})
+    album = CatalogClient(peer.url).album("CD001")
+    assert (album.title, album.price, album.currency) == ("Kind of Blue", Decimal("14.99"), "EUR")
+
+
+def test_catalog_404_is_an_unknown_sku(stand_in):
+    peer = stand_in({})
+    with pytest.raises(UnknownSku) as raised:
+        CatalogClient(peer.url).album("CD999")
+    assert raised.value.sku == "CD999"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [(500, {"detail": "boom"}), (200, b"not json"), (200, ["a", "list"]), (200, {"title": "x"}), (200, {**ALBUM, "price": "-1"})],
+)
+def test_a_broken_catalog_answer_is_unavailable(stand_in, answer):
+    peer = stand_in({"/albums/CD001": answer})
+    client = CatalogClient(peer.url, session=peer_session(timeout=(1, 1), backoff_factor=0))
+    with pytest.raises(PeerUnavailable):
+        client.album("CD001")
+
+
+def test_a_peer_that_is_down_is_unavailable():
+    client = CatalogClient("http://127.0.0.1:9", session=peer_session(timeout=(0.5, 0.5), retries=0))
+    with pytest.raises(PeerUnavailable) as raised:
+        client.album("CD001")
+    assert raised.value.service == "catalog"
+
+
+def test_a_peer_that_stalls_times_out_as_unavailable(stand_in):
+    peer = stand_in({"/stock/CD001/reserve": (200, {})}, delay=1.0)
+    client = InventoryClient(peer.url, session=peer_session(timeout=(0.5, 0.2), retries=0))
+    with pytest.raises(PeerUnavailable):
+        client.reserve("CD001", "o-1", 1)
+
+
+def test_inventory_reserve_sends_the_order_and_maps_409_and_404(stand_in):
+    peer = stand_in(
+        {
+            "/stock/CD001/reserve": (200, {"sku": "CD001"}),
+            "/stock/CD002/reserve": (409, {"detail": "Only 1 available."}),
+        }
+    )
+    client = InventoryClient(peer.url)
+    client.reserve("CD001", "o-1", 2)
+    assert peer.requests[0] == ("POST", "/stock/CD001/reserve", {"order_id": "o-1", "quantity": 2})
+    with pytest.raises(OutOfStock) as raised:
+        client.reserve("CD002", "o-1", 2)
+    assert (raised.value.sku, raised.value.detail) == ("CD002", "Only 1 available.")
+    with pytest.raises(UnknownSku):
+        client.reserve("CD003", "o-1", 1)
+
+
+def test_reserve_is_retried_on_503_because_it_is_idempotent(stand_in):
+    peer = stand_in({"/stock/CD001/reserve": (503, {"detail": "busy"})})
+    client = InventoryClient(peer.url, session=peer_session(retry_methods=frozenset({"POST"}), backoff_factor=0))
+    with pytest.raises(PeerUnavailable):
+        client.reserve("CD001", "o-1", 1)
+    assert len(peer.requests) == 3
+
+
+def test_release_sends_the_order_and_ignores_an_unknown_sku(stand_in):
+    peer = stand_in({"/stock/CD001/release": (200, {"released": 2})})
+    client = InventoryClient(peer.url)
+    client.release("CD001", "o-1")
+    client.release("CD404", "o-1")
+    assert [request[1:] for request in peer.requests] == [
+        ("/stock/CD001/release", {"order_id": "o-1"}),
+        ("/stock/CD404/release", {"order_id": "o-1"}),
+    ]
