@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 VALUES = Path(__file__).resolve().parent / "values"
+KIND_VALUES = ROOT / "charts" / "umbrella" / "values-kind.yaml"
 CACHE = Path(os.environ.get("MUSICCORP_CACHE", Path.home() / ".cache" / "musiccorp"))
 os.environ["PATH"] = f"{CACHE / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
@@ -33,8 +34,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "catalog-full": ("catalog", ["-f", str(VALUES / "catalog-consumer.yaml"), *MONITORING_API]),
     "order-monitoring": ("order", MONITORING_API),
     "umbrella-default": ("umbrella", []),
-    "umbrella-kind": ("umbrella", ["-f", str(VALUES / "kind.yaml")]),
+    "umbrella-kind": ("umbrella", ["-f", str(KIND_VALUES)]),
     "umbrella-production": ("umbrella", ["-f", str(VALUES / "production.yaml"), *MONITORING_API]),
+    "umbrella-gatewayapi": ("umbrella", ["-f", str(VALUES / "gatewayapi.yaml")]),
+    "umbrella-monitoring-off": ("umbrella", ["-f", str(VALUES / "monitoring-off.yaml"), *MONITORING_API]),
 }
 
 

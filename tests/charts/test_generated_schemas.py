@@ -1,5 +1,6 @@
-"""The service charts stay thin: their values.schema.json is generated from the library's one
-schema source (ci/chart_schemas.py) and up to date, their values.yaml holds only what differs per
+"""The service charts stay thin: their values.schema.json (and the umbrella's
+global.serviceDefaults) is generated from the library's one schema source (ci/chart_schemas.py)
+and up to date, their values.yaml holds only what differs per
 service, and every default the library provides is described by that schema."""
 
 from __future__ import annotations

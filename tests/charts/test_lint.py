@@ -14,7 +14,15 @@ def test_chart_lints_clean(chart: str) -> None:
     assert "[ERROR]" not in proc.stdout
 
 
-@pytest.mark.parametrize("values", [[], ["-f", "tests/charts/values/kind.yaml"], ["-f", "tests/charts/values/production.yaml"]])
+UMBRELLA_VALUES = [
+    [],
+    ["-f", "charts/umbrella/values-kind.yaml"],
+    ["-f", "tests/charts/values/production.yaml"],
+    ["-f", "tests/charts/values/gatewayapi.yaml"],
+]
+
+
+@pytest.mark.parametrize("values", UMBRELLA_VALUES)
 def test_umbrella_lints_clean(values: list[str]) -> None:
     helm_path()
     proc = run([str(ROOT / "ci" / "render-umbrella"), "--lint", *values])
