@@ -48,3 +48,14 @@ e2e: ## the local stack end to end through the gateway
 .PHONY: bench
 bench: ## N orders (default 500) at concurrency C (default 8) through the gateway, plus pgbench
 	ci/bench
+
+## kind: the umbrella chart on a local Kubernetes (needs docker, kind, kubectl; docs/charts.md).
+.PHONY: kind-up kind-upgrade kind-down
+kind-up: ## kind cluster, images built and loaded, helm install of charts/umbrella, smoke test
+	ci/bootstrap && kind/up
+
+kind-upgrade: ## rebuild and load the images, helm upgrade, wait for every rollout
+	ci/bootstrap && kind/upgrade
+
+kind-down: ## delete the kind cluster
+	kind/down

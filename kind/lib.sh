@@ -1,0 +1,98 @@
+# Shared helpers of the kind scripts (kind/up, kind/upgrade, kind/down). Source, don't run.
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../ci/lib.sh"
+
+CLUSTER="${MUSICCORP_KIND_CLUSTER:-musiccorp}"
+RELEASE=musiccorp
+NAMESPACE=musiccorp
+KIND_CONFIG="$ROOT/kind/kind-config.yaml"
+KIND_VALUES="$ROOT/charts/umbrella/values-kind.yaml"
+SERVICES=(catalog inventory order payment shipping)
+export KUBECONFIG="${KUBECONFIG:-$HOME/.kube/config}"
+
+# Fail at once, naming what is missing, rather than halfway through a cluster setup.
+require_tools() {
+  local missing=()
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] || die "missing on PATH: ${missing[*]} (kind needs docker, kind, kubectl and helm; see docs/charts.md)"
+  if [[ " $* " == *" docker "* ]]; then
+    docker info >/dev/null 2>&1 || die "docker is installed but its daemon does not answer (is it running, may this user use it?)"
+  fi
+}
+
+# The image tag of this checkout: the git short sha, plus a content hash of uncommitted changes so
+# a rebuild of edited code gets a new tag (and so rolls the pods); never "latest".
+image_tag() {
+  local sha dirty
+  sha="$(git -C "$ROOT" rev-parse --short HEAD)"
+  dirty="$(git -C "$ROOT" status --porcelain -- services | sha256sum | cut -c1-8)"
+  if [ -n "$(git -C "$ROOT" status --porcelain -- services)" ]; then
+    echo "$sha-dirty.$dirty"
+  else
+    echo "$sha"
+  fi
+}
+
+cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
+
+# Build every service image from the repository root (the Dockerfiles copy services/common) and
+# load it into the kind node, where values-kind.yaml's pullPolicy Never expects it.
+build_and_load_images() {
+  local tag="$1" svc
+  for svc in "${SERVICES[@]}"; do
+    step "docker build musiccorp/$svc:$tag"
+    docker build -f "$ROOT/services/$svc/Dockerfile" -t "musiccorp/$svc:$tag" "$ROOT" || die "docker build of $svc failed"
+    step "kind load docker-image musiccorp/$svc:$tag"
+    kind load docker-image --name "$CLUSTER" "musiccorp/$svc:$tag" || die "kind load of $svc failed"
+  done
+}
+
+# The umbrella's dependencies: each service chart's library first (packaged with it), then the
+# umbrella's (the external charts are downloaded at the versions pinned in Chart.lock).
+build_chart_dependencies() {
+  local svc
+  step "helm dependency build (services, then the umbrella)"
+  for svc in "${SERVICES[@]}"; do
+    helm dependency build "$ROOT/charts/$svc" >/dev/null || die "helm dependency build charts/$svc failed"
+  done
+  helm dependency build "$ROOT/charts/umbrella" || die "helm dependency build charts/umbrella failed (network to the chart repositories?)"
+}
+
+# helm upgrade --install of the umbrella with the kind values and this checkout's image tag.
+helm_upgrade() {
+  local tag="$1"
+  step "helm upgrade --install $RELEASE (images $tag)"
+  helm upgrade --install "$RELEASE" "$ROOT/charts/umbrella" \
+    --namespace "$NAMESPACE" --create-namespace \
+    -f "$KIND_VALUES" \
+    --set "global.serviceDefaults.image.tag=$tag" \
+    --wait --timeout 20m || die "helm upgrade failed; look at: kubectl -n $NAMESPACE get pods,jobs"
+}
+
+# Wait until every MusicCorp Deployment has rolled out.
+rollout_status() {
+  local deployment
+  for deployment in $(kubectl -n "$NAMESPACE" get deployments -l app.kubernetes.io/part-of=musiccorp -o name); do
+    kubectl -n "$NAMESPACE" rollout status "$deployment" --timeout 10m || die "$deployment did not roll out"
+  done
+}
+
+# Load the sample data (idempotent): albums in catalog, their stock in inventory.
+seed() {
+  local svc
+  for svc in catalog inventory; do
+    step "seeding $svc"
+    kubectl -n "$NAMESPACE" exec "deploy/$RELEASE-$svc" -c web -- python manage.py seed || die "seeding $svc failed"
+  done
+}
+
+# The contract's first request through the gateway.
+smoke_test() {
+  local url="http://localhost/api/catalog/albums/CD001" attempt
+  step "smoke test: GET $url"
+  for attempt in $(seq 1 30); do
+    if curl -fsS --max-time 5 "$url"; then echo; ok "the gateway answers"; return 0; fi
+    sleep 2
+  done
+  die "GET $url failed after $attempt attempts"
+}

@@ -1,0 +1,73 @@
+"""The kind setup agrees with the chart values (ports, ingress node), and its scripts parse and
+fail fast, naming the missing tool, where docker/kind/kubectl are absent (as in CI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from chartlib import KIND_VALUES, ROOT
+
+KIND = ROOT / "kind"
+SCRIPTS = ("up", "upgrade", "down")
+
+
+def port_mappings() -> dict[int, int]:
+    """hostPort -> containerPort of the kind node."""
+    [node] = yaml.safe_load((KIND / "kind-config.yaml").read_text())["nodes"]
+    return {m["hostPort"]: m["containerPort"] for m in node["extraPortMappings"]}
+
+
+def test_host_ports_reach_the_gateway_grafana_and_prometheus() -> None:
+    values = yaml.safe_load(KIND_VALUES.read_text())
+    kps = values["kube-prometheus-stack"]
+    assert port_mappings() == {
+        80: 80,
+        443: 443,
+        3000: kps["grafana"]["service"]["nodePort"],
+        9090: kps["prometheus"]["service"]["nodePort"],
+    }
+    controller = values["ingress-nginx"]["controller"]
+    assert controller["hostPort"] == {"enabled": True, "ports": {"http": 80, "https": 443}}
+    assert controller["admissionWebhooks"]["enabled"] is False
+
+
+def test_ingress_controller_lands_on_the_labelled_node() -> None:
+    [node] = yaml.safe_load((KIND / "kind-config.yaml").read_text())["nodes"]
+    assert 'node-labels: "ingress-ready=true"' in node["kubeadmConfigPatches"][0]
+    controller = yaml.safe_load(KIND_VALUES.read_text())["ingress-nginx"]["controller"]
+    assert controller["nodeSelector"]["ingress-ready"] == "true"
+
+
+@pytest.mark.parametrize("script", [*SCRIPTS, "lib.sh"])
+def test_script_parses(script: str) -> None:
+    subprocess.run(["bash", "-n", str(KIND / script)], check=True)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_script_fails_fast_without_the_tools(script: str, tmp_path) -> None:
+    # A PATH holding only what the scripts need before their tool check: no kind, docker, kubectl
+    # (an empty MUSICCORP_CACHE too, whose bin/ ci/lib.sh puts on PATH), so nothing real can run.
+    (tmp_path / "dirname").symlink_to(shutil.which("dirname"))
+    bash = shutil.which("bash")
+    proc = subprocess.run(
+        [bash, str(KIND / script)],
+        env={**os.environ, "PATH": str(tmp_path), "MUSICCORP_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "missing on PATH: " in proc.stderr, proc.stderr
+    assert "kind" in proc.stderr
+
+
+def test_makefile_has_the_kind_targets() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for target, script in (("kind-up", "kind/up"), ("kind-upgrade", "kind/upgrade"), ("kind-down", "kind/down")):
+        assert f"\n{target}: ##" in makefile
+        assert script in makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
