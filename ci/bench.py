@@ -86,11 +86,14 @@ def place_orders(sku: str, email: str, count: int, concurrency: int):
     return placed_at, latencies, errors
 
 
-def watch_completion(email: str, placed_at: dict[str, float]) -> dict[str, float]:
-    """Poll the order list (status=COMPLETED) and note when each order is first seen completed."""
-    session, completed_at = requests.Session(), {}
-    deadline = time.monotonic() + COMPLETION_TIMEOUT
-    while len(completed_at) < len(placed_at) and time.monotonic() < deadline:
+def watch_completion(email: str, completed_at: dict[str, float], placing_done: threading.Event, placed: dict) -> None:
+    """Poll the order list (status=COMPLETED) and note when each order is first seen completed.
+
+    Stops when every placed order completed, or COMPLETION_TIMEOUT after placing ended.
+    """
+    session = requests.Session()
+    deadline = None
+    while True:
         url = f"{GATEWAY}/api/orders/orders"
         params = {"customer_email": email, "status": "COMPLETED", "page_size": 100}
         while url:
@@ -99,8 +102,60 @@ def watch_completion(email: str, placed_at: dict[str, float]) -> dict[str, float
             for order in page["results"]:
                 completed_at.setdefault(order["id"], now)
             url, params = page["next"], None
+        if placing_done.is_set():
+            deadline = deadline or time.monotonic() + COMPLETION_TIMEOUT
+            if len(completed_at) >= len(placed) or time.monotonic() > deadline:
+                return
         time.sleep(0.1)
-    return completed_at
+
+
+def start_profiles(service: str, seconds: int) -> list[tuple[subprocess.Popen, Path]]:
+    """py-spy on every gunicorn worker of ``service`` (children of the pid ci/stack recorded)."""
+    master = Path(os.environ["RUN_DIR"], "pids", f"{service}.pid").read_text().strip()
+    workers = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True, check=False).stdout.split()
+    runs = []
+    for pid in workers:
+        out = Path(os.environ["RUN_DIR"], "bench", f"profile-{service}-{pid}.txt")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            f"{os.environ['VENV']}/bin/py-spy",
+            "record",
+            "--nonblocking",
+            "-d",
+            str(seconds),
+            "-f",
+            "raw",
+            "-p",
+            pid,
+            "-o",
+            str(out),
+        ]
+        runs.append((subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+    return runs
+
+
+def summarize_profiles(runs: list[tuple[subprocess.Popen, Path]], top: int = 12) -> list[dict]:
+    """Where the workers spent their (non-idle) samples: the heaviest frames by inclusive share."""
+    inclusive, total = {}, 0
+    for process, out in runs:
+        process.wait(timeout=120)
+        if not out.exists():
+            continue
+        for line in out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            total += int(count)
+            for frame in set(stack.split(";")):
+                if (
+                    "musiccorp_common" in frame
+                    or "/services/" in frame
+                    or any(
+                        lib in frame
+                        for lib in ("psycopg/cursor.py", "requests/sessions.py", "jsonschema", "rest_framework/serializers")
+                    )
+                ):
+                    inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
+    return [{"share": round(n / total, 3), "frame": frame} for frame, n in ranked] if total else []
 
 
 def pgbench(seconds: int) -> dict:
@@ -131,6 +186,11 @@ def main() -> int:
     parser.add_argument("-n", "--orders", type=int, default=int(os.environ.get("N", 500)))
     parser.add_argument("-c", "--concurrency", type=int, default=int(os.environ.get("C", 8)))
     parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument(
+        "--profile",
+        default=os.environ.get("PROFILE", "order"),
+        help="service whose gunicorn workers py-spy samples while orders are placed ('' for none)",
+    )
     args = parser.parse_args()
     if not 1 <= args.orders <= 5000 or not 1 <= args.concurrency <= 64:
         parser.error("orders must be 1..5000 and concurrency 1..64 (bounded load on loopback)")
@@ -143,9 +203,19 @@ def main() -> int:
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     print(f"placing {args.orders} orders at concurrency {args.concurrency} (sku {sku})...", file=sys.stderr)
     started = time.monotonic()
+    completed_at: dict[str, float] = {}
+    placing_done = threading.Event()
+    placed: dict[str, float] = {}
+    # The watcher runs while orders are placed, so an early order's completion is seen when it happens.
+    watcher = threading.Thread(target=watch_completion, args=(email, completed_at, placing_done, placed))
+    watcher.start()
+    # Sample the profiled service for about the expected placing time (bounded to 60 s).
+    profiles = start_profiles(args.profile, min(60, max(5, args.orders // 15))) if args.profile else []
     placed_at, latencies, errors = place_orders(sku, email, args.orders, args.concurrency)
+    placed.update(placed_at)
+    placing_done.set()
     print(f"placed {len(placed_at)} in {time.monotonic() - started:.1f}s; waiting for COMPLETED...", file=sys.stderr)
-    completed_at = watch_completion(email, placed_at)
+    watcher.join()
     finished = max(completed_at.values(), default=time.monotonic())
     saga = [completed_at[o] - placed_at[o] for o in completed_at if o in placed_at]
     print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
@@ -162,6 +232,7 @@ def main() -> int:
         "place_order_ms": percentiles(latencies),
         "placed_to_completed_ms": percentiles(saga),
         "pgbench": reference,
+        "profile": {"service": args.profile, "top_frames": summarize_profiles(profiles)},
     }
     out = Path(os.environ["RUN_DIR"], "bench", f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -175,6 +246,10 @@ def main() -> int:
     ]
     for name, value in rows:
         print(f"  {name:<34} {value}", file=sys.stderr)
+    if result["profile"]["top_frames"]:
+        print(f"  where {args.profile}'s workers spent their time (inclusive share of busy samples):", file=sys.stderr)
+        for frame in result["profile"]["top_frames"]:
+            print(f"    {frame['share']:6.1%}  {frame['frame'][:110]}", file=sys.stderr)
     print(f"  result: {out}", file=sys.stderr)
     print(json.dumps(result))
     return 0 if result["errors"] == 0 else 1

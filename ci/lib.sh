@@ -1,7 +1,8 @@
 # Shared shell helpers and locations for every script under ci/ and kind/. Source, don't run.
 # Where things live:
 #   $ROOT              the repository checkout
-#   $MUSICCORP_CACHE   tools and the virtualenv, outside the tracked files, reused across clones
+#   $MUSICCORP_CACHE   tools and virtualenvs, outside the tracked files, reused across clones
+#   $VENV              this checkout's virtualenv (a link to the build for the current lock)
 #   $RUN_DIR           runtime state of the local stack (pids, logs, data), inside the checkout, ignored by git
 set -euo pipefail
 
@@ -10,7 +11,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/ci/versions.env"
 
 MUSICCORP_CACHE="${MUSICCORP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/musiccorp}"
-VENV="$MUSICCORP_CACHE/venv"
+# One virtualenv per checkout (the shared package is installed editable from this checkout), at a
+# stable path that points at the build for the current lock: ci/bootstrap swaps the link.
+VENV="$MUSICCORP_CACHE/venvs/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)/current"
 TOOLS_BIN="$MUSICCORP_CACHE/bin"
 KAFKA_HOME="$MUSICCORP_CACHE/kafka-$KAFKA_VERSION"
 PG_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
