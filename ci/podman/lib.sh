@@ -42,3 +42,46 @@ timed() {
   "$@" || return
   ok "$what in $((SECONDS - t0))s"
 }
+
+# build_image TAG CONTEXT_DIR [PODMAN_BUILD_ARGS...]: build CONTEXT_DIR/Containerfile (or the
+# -f given in the arguments) as TAG without ever pulling, with the time it took. The layer cache
+# makes an unchanged rebuild take a second or two.
+build_image() {
+  local tag="$1" context="$2" t0=$SECONDS log; shift 2
+  local -a file=()
+  [[ " $* " == *" -f "* ]] || file=(-f "$context/Containerfile")
+  log="$PODMAN_DIR/build-$(printf %s "$tag" | tr '/:' '__').log"
+  mkdir -p "$PODMAN_DIR"
+  printf '    building %s ' "$tag" >&2
+  if ! podman build --pull=never --layers "${file[@]}" -t "$tag" "$@" "$context" > "$log" 2>&1; then
+    printf 'failed\n' >&2
+    tail -n 30 "$log" >&2
+    die "building $tag failed (full log: $log)"
+  fi
+  printf 'done (%ss)\n' "$((SECONDS - t0))" >&2
+}
+
+# The tag of the service images: the commit they were built from (the working tree's content;
+# MUSICCORP_IMAGE_TAG overrides it).
+image_tag() { echo "${MUSICCORP_IMAGE_TAG:-$(git -C "$ROOT" rev-parse --short HEAD)}"; }
+service_image() { echo "localhost/musiccorp/$1:$(image_tag)"; }
+
+# The services that have a Dockerfile in this checkout, as "name port" (ports from the route table).
+image_services() {
+  local name port
+  all_services | while read -r name port; do
+    [ -f "$ROOT/services/$name/Dockerfile" ] && echo "$name $port"
+  done
+  return 0
+}
+
+# Extra `podman build` arguments for builds that download over TLS (pip): when this machine
+# trusts certificate authorities of its own (a TLS-inspecting egress proxy, say), the build's RUN
+# steps see the host's CA bundle through a read-only bind mount; nothing of it enters the image.
+host_trust_args() {
+  local bundle=/etc/ssl/certs/ca-certificates.crt
+  if [ "${MUSICCORP_BUILD_HOST_CA:-auto}" != no ] && [ -s "$bundle" ] \
+    && compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    printf '%s\n' --volume "$bundle:$bundle:ro"
+  fi
+}
