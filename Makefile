@@ -59,3 +59,11 @@ kind-upgrade: ## rebuild and load the images, helm upgrade, wait for every rollo
 
 kind-down: ## delete the kind cluster
 	kind/down
+
+## Container images and the podman smoke run (docs/containers.md); not part of `make test` yet.
+.PHONY: images images-smoke
+images: ## podman, base images, PostgreSQL/Kafka stand-ins and the service images, built locally
+	ci/bootstrap && ci/images/build
+
+images-smoke: ## the service images on a podman network with the stand-ins: health, one order through
+	ci/bootstrap && ci/images/build && ci/images/smoke
