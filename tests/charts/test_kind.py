@@ -47,15 +47,28 @@ def test_script_parses(script: str) -> None:
     subprocess.run(["bash", "-n", str(KIND / script)], check=True)
 
 
+def path_without(tools: set[str], bin_dir) -> str:
+    """A PATH directory with every command of the current PATH except `tools` (as symlinks)."""
+    bin_dir.mkdir()
+    for directory in reversed(os.environ.get("PATH", "").split(os.pathsep)):
+        if not os.path.isdir(directory):
+            continue
+        for entry in os.scandir(directory):
+            if entry.name not in tools and os.access(entry.path, os.X_OK) and not entry.is_dir():
+                link = bin_dir / entry.name
+                link.unlink(missing_ok=True)
+                link.symlink_to(entry.path)
+    return str(bin_dir)
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_script_fails_fast_without_the_tools(script: str, tmp_path) -> None:
-    # A PATH holding only what the scripts need before their tool check: no kind, docker, kubectl
-    # (an empty MUSICCORP_CACHE too, whose bin/ ci/lib.sh puts on PATH), so nothing real can run.
-    (tmp_path / "dirname").symlink_to(shutil.which("dirname"))
-    bash = shutil.which("bash")
+    # No kind, docker, kubectl or helm on PATH (and an empty MUSICCORP_CACHE, whose bin/ ci/lib.sh
+    # puts on PATH), so nothing real can run even on a machine that has them.
+    path = path_without({"kind", "docker", "kubectl", "helm"}, tmp_path / "bin")
     proc = subprocess.run(
-        [bash, str(KIND / script)],
-        env={**os.environ, "PATH": str(tmp_path), "MUSICCORP_CACHE": str(tmp_path / "cache")},
+        [shutil.which("bash"), str(KIND / script)],
+        env={**os.environ, "PATH": path, "MUSICCORP_CACHE": str(tmp_path / "cache")},
         capture_output=True,
         text=True,
         timeout=30,
