@@ -8,7 +8,7 @@ import json
 import re
 
 import yaml
-from chartlib import ROOT
+from chartlib import ROOT, SERVICES
 
 UMBRELLA = ROOT / "charts" / "umbrella"
 # Field order and omitempty of Helm's chart.Dependency, which its lock digest serialises.
@@ -54,3 +54,17 @@ def test_chart_lock_is_in_sync_with_chart_yaml() -> None:
 def test_kafka_version_matches_the_local_stack() -> None:
     pinned = re.search(r"^KAFKA_VERSION=(\S+)", (ROOT / "ci" / "versions.env").read_text(), re.M).group(1)
     assert str(yaml.safe_load((UMBRELLA / "values.yaml").read_text())["kafka"]["version"]) == pinned
+
+
+def test_every_service_chart_is_a_conditional_local_dependency() -> None:
+    local = {d["name"]: d for d in chart_dependencies() if d["repository"].startswith("file://")}
+    assert local.pop("musiccorp-common")["repository"] == "file://../common"
+    assert local.keys() == set(SERVICES)
+    for name, dep in local.items():
+        assert (dep["repository"], dep["condition"]) == (f"file://../{name}", f"{name}.enabled")
+        chart = yaml.safe_load((ROOT / "charts" / name / "Chart.yaml").read_text())
+        assert chart["version"] == dep["version"], name
+        lock = yaml.safe_load((ROOT / "charts" / name / "Chart.lock").read_text())
+        assert [(d["name"], d["version"]) for d in lock["dependencies"]] == [
+            (d["name"], d["version"]) for d in chart["dependencies"]
+        ], f"charts/{name}/Chart.lock is stale"

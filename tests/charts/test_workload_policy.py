@@ -3,6 +3,9 @@ Pod Security, pinned images, safe rollouts and shutdowns, no API token."""
 
 from __future__ import annotations
 
+import base64
+import re
+
 from chartlib import of_kind
 
 WORKLOAD_KINDS = ("Deployment", "Job")
@@ -113,6 +116,29 @@ def test_migration_job_is_per_revision_and_not_a_hook(rendered: tuple[dict, ...]
     jobs = [j for j in of_kind(rendered, "Job") if j["metadata"]["labels"].get("app.kubernetes.io/component") == "migrate"]
     assert jobs
     for job in jobs:
-        assert job["metadata"]["name"].endswith("-migrate-1")
+        assert re.search(r"-migrate-1-[0-9a-f]{8}$", job["metadata"]["name"]), job["metadata"]["name"]
         assert "helm.sh/hook" not in job["metadata"].get("annotations", {})
         assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+
+
+def test_database_url_comes_only_from_the_pods_own_service_secret(rendered: tuple[dict, ...]) -> None:
+    secrets = {s["metadata"]["name"]: s for s in of_kind(rendered, "Secret")}
+    for name, workload, pod in workloads(rendered):
+        service = workload["metadata"]["labels"].get("app.kubernetes.io/name")
+        for c in containers(pod):
+            refs = [e for e in c.get("env", []) if e["name"] == "DATABASE_URL"]
+            if service == "musiccorp":  # the umbrella's own Jobs (DB bootstrap) never get one
+                assert not refs, f"{name}/{c['name']}"
+                continue
+            [env] = refs
+            assert "value" not in env, f"{name}/{c['name']}: DATABASE_URL as a literal"
+            secret = env["valueFrom"]["secretKeyRef"]["name"]
+            own = secrets.get(f"musiccorp-{service}")
+            if own is not None:
+                assert secret == f"musiccorp-{service}", f"{name}/{c['name']} reads {secret}"
+                url = base64.b64decode(own["data"]["DATABASE_URL"]).decode()
+                assert re.fullmatch(rf"postgres://musiccorp_{service}:[^@]+@[^/]+/musiccorp_{service}", url), url
+            else:  # an existingSecret: named for the service in the production-like values
+                assert secret.startswith(f"{service}-"), f"{name}/{c['name']} reads {secret}"
+    for cm in of_kind(rendered, "ConfigMap"):
+        assert "DATABASE_URL" not in cm.get("data", {}), cm["metadata"]["name"]

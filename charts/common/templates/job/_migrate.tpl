@@ -22,12 +22,6 @@ spec:
   ttlSecondsAfterFinished: {{ .Values.migrations.ttlSecondsAfterFinished }}
   {{- end }}
   template:
-    metadata:
-      labels:
-        {{- include "musiccorp-common.labels.standard" $labels | nindent 8 }}
-      annotations:
-        {{- include "musiccorp-common.pod.annotations" . | nindent 8 }}
-    spec:
-      {{- include "musiccorp-common.pod.spec" (dict "root" . "restartPolicy" "Never" "containers" (include "musiccorp-common.job.migrateContainer" .)) | nindent 6 }}
+    {{- include "musiccorp-common.job.migratePodTemplate" . | nindent 4 }}
 {{- end -}}
 {{- end -}}
