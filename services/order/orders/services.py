@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from musiccorp_common.events import publish_event
 from orders import clients
 from orders.clients import PeerUnavailable
+from orders.metrics import count_transition
 from orders.models import MAX_TOTAL, Order, OrderItem, OrderStatus
 
 logger = logging.getLogger("musiccorp.order.services")
@@ -189,6 +190,7 @@ def _create_pending_order(order_id, request: OrderRequest, lines, idempotency_ke
             )
             for line in lines
         )
+        count_transition(OrderStatus.PENDING)
         publish_event(
             "order.placed",
             key=str(order.id),
@@ -262,6 +264,7 @@ def mark_paid(order_id: str, payment_id: str) -> Order:
     order.payment_id = payment_id
     if order.status == OrderStatus.PENDING:
         order.status = OrderStatus.PAID
+        count_transition(OrderStatus.PAID)
     order.save(update_fields=["status", "payment_id", "updated_at"])
     return order
 
@@ -279,6 +282,7 @@ def cancel_order(order_id: str, reason: str, payment_id: str = "") -> Order:
             logger.warning("payment failure for a %s order ignored", order.status, extra={"order_id": order_id})
         return order
     order.status = OrderStatus.CANCELLED
+    count_transition(OrderStatus.CANCELLED)
     order.cancel_reason = reason[:100]
     order.payment_id = order.payment_id or payment_id
     order.save(update_fields=["status", "cancel_reason", "payment_id", "updated_at"])
@@ -294,7 +298,8 @@ def complete_order(order_id: str, shipment_id: str, tracking_number: str) -> Ord
     order.tracking_number = tracking_number
     if order.status == OrderStatus.CANCELLED:
         logger.error("shipment dispatched for a cancelled order; left cancelled", extra={"order_id": order_id})
-    else:
+    elif order.status != OrderStatus.COMPLETED:
         order.status = OrderStatus.COMPLETED
+        count_transition(OrderStatus.COMPLETED)
     order.save(update_fields=["status", "shipment_id", "tracking_number", "updated_at"])
     return order

@@ -13,6 +13,7 @@ from musiccorp_common.events.envelope import topic_for
 from musiccorp_common.events.kafka_config import producer_config
 from musiccorp_common.models import OutboxEvent, ProcessedEvent
 from musiccorp_common.testing.kafka import FakeMessage, ScriptedConsumer
+from orders import services
 from orders.handlers import HANDLERS
 from orders.models import OrderStatus
 from orders.services import OrderNotFound
@@ -163,3 +164,19 @@ def test_the_consume_command_subscribes_the_order_group_to_its_topics():
 
     assert Command.group_id == "order"
     assert set(Command.handlers) == {"payment.received", "payment.failed", "shipment.dispatched"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_transitions_are_counted_for_the_dashboard():
+    from prometheus_client import REGISTRY
+
+    def counted(status):
+        return REGISTRY.get_sample_value("musiccorp_orders_total", {"status": status}) or 0
+
+    before = {status: counted(status) for status in ("PAID", "COMPLETED")}
+    order = OrderFactory(status="PENDING")
+    services.mark_paid(str(order.id), "pay-1")
+    services.complete_order(str(order.id), "ship-1", "TRACK1")
+    services.complete_order(str(order.id), "ship-1", "TRACK1")  # a duplicate counts nothing
+    assert counted("PAID") == before["PAID"] + 1
+    assert counted("COMPLETED") == before["COMPLETED"] + 1
