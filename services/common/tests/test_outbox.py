@@ -1,6 +1,8 @@
 """The transactional outbox: events exist exactly when the change does, and reach Kafka at least once."""
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
@@ -106,3 +108,26 @@ def test_undeliverable_event_stays_pending_with_the_error(settings):
     assert row.sent_at is None
     assert row.attempts == 1
     assert row.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_relay_is_woken_by_the_commit_not_by_its_idle_timer(kafka_topics, bootstrap, settings):
+    settings.EVENTS_RELAY_IDLE_SECONDS = 30  # a relay that only polled would sleep through this test
+    stop = threading.Event()
+    relay = threading.Thread(target=OutboxRelay().run, args=(stop,))
+    relay.start()
+    try:
+        time.sleep(1.0)  # the relay found nothing and is now waiting
+        order_id = str(uuid.uuid4())
+        with transaction.atomic():
+            envelope = publish_event("order.cancelled", order_id, cancelled(order_id))
+        committed = time.monotonic()
+        messages = read_all(bootstrap, f"{kafka_topics}order.cancelled", expect=1, timeout=10)
+        assert [json.loads(m.value())["event_id"] for m in messages] == [envelope.event_id]
+        assert time.monotonic() - committed < 5
+    finally:
+        stop.set()
+        asked = time.monotonic()
+        relay.join(timeout=40)
+    assert not relay.is_alive()
+    assert time.monotonic() - asked < 3, "the relay notices a stop request during its idle wait"

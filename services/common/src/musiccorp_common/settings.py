@@ -146,9 +146,10 @@ EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS = env_int("EVENTS_MAX_CONSECUTIVE_KAFKA_ERRO
 EVENTS_PUBLISH_TIMEOUT_MS = env_int("EVENTS_PUBLISH_TIMEOUT_MS", 10000)
 # librdkafka's limit between polls; a handler must finish (retries included) well within it.
 EVENTS_MAX_POLL_INTERVAL_MS = env_int("EVENTS_MAX_POLL_INTERVAL_MS", 300000)
-# Outbox rows the relay sends per transaction, and its pause when there was nothing to send.
+# Outbox rows the relay sends per transaction, and its longest pause when there was nothing to
+# send (a committed publish_event wakes it at once through LISTEN/NOTIFY).
 EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 200)
-EVENTS_RELAY_IDLE_SECONDS = env_float("EVENTS_RELAY_IDLE_SECONDS", 0.05)
+EVENTS_RELAY_IDLE_SECONDS = env_float("EVENTS_RELAY_IDLE_SECONDS", 1.0)
 # Prepended to every topic name (the contract's names when empty); lets tests and shared
 # clusters keep their topics apart.
 EVENTS_TOPIC_PREFIX = env_str("EVENTS_TOPIC_PREFIX", default="")

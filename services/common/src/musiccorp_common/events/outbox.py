@@ -9,6 +9,7 @@ consumers drop the duplicate by its event_id (docs/decisions/0003-outbox.md).
 
 import logging
 import threading
+import time
 
 from confluent_kafka import KafkaError, Producer
 from django.conf import settings
@@ -22,6 +23,9 @@ from musiccorp_common.events.kafka_config import producer_config
 from musiccorp_common.events.metrics import OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
 
 logger = logging.getLogger("musiccorp.events.outbox")
+
+
+NOTIFY_CHANNEL = "musiccorp_outbox"
 
 
 class NotInTransaction(RuntimeError):
@@ -44,6 +48,9 @@ def publish_event(event_type: str, key: str, data: dict) -> Envelope:
         envelope=envelope.to_dict(),
         headers=outgoing_headers(correlation_id),
     )
+    # Wakes the relay; PostgreSQL delivers a NOTIFY only when (and if) the transaction commits.
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
     return envelope
 
 
@@ -58,18 +65,23 @@ class OutboxRelay:
 
     def run(self, stop: threading.Event) -> None:
         logger.info("outbox relay started")
-        while not stop.is_set():
-            try:
-                sent = self.relay_batch()
-            except Exception:
-                # The database or broker is away: wait and try again; rows stay pending, nothing is lost.
-                logger.exception("outbox relay pass failed; retrying")
-                sent = 0
-                stop.wait(1.0)
-            if sent < self.batch_size:
-                stop.wait(self.idle_seconds)
-        self.producer.flush(self.flush_seconds)
-        logger.info("outbox relay stopped")
+        listener = _OutboxListener()
+        try:
+            while not stop.is_set():
+                try:
+                    sent = self.relay_batch()
+                except Exception:
+                    # The database or broker is away: wait and try again; rows stay pending, nothing is lost.
+                    logger.exception("outbox relay pass failed; retrying")
+                    stop.wait(1.0)
+                    continue
+                if sent < self.batch_size:
+                    # Idle: sleep until a committed publish_event notifies, at most idle_seconds.
+                    listener.wait(self.idle_seconds, stop)
+        finally:
+            listener.close()
+            self.producer.flush(self.flush_seconds)
+            logger.info("outbox relay stopped")
 
     def relay_batch(self) -> int:
         """Send one batch; returns how many rows were acknowledged and marked sent."""
@@ -122,3 +134,38 @@ class OutboxRelay:
 
         logger.warning("outbox event not delivered: %s", error, extra={"event_id": str(row.event_id), "topic": row.topic})
         OutboxEvent.objects.filter(event_id=row.event_id).update(attempts=row.attempts + 1, last_error=error[:2000])
+
+
+class _OutboxListener:
+    """LISTENs on the outbox channel on a connection of its own; falls back to sleeping if it cannot."""
+
+    def __init__(self):
+        self.connection = None
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        try:
+            if self.connection is None or self.connection.closed:
+                self.connection = self._connect()
+            # In slices of at most a second, so a stop request is noticed promptly.
+            deadline = time.monotonic() + seconds
+            while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                if any(True for _ in self.connection.notifies(timeout=min(1.0, remaining), stop_after=1)):
+                    return
+        except Exception:
+            logger.warning("outbox listener unavailable; polling instead", exc_info=True)
+            self.close()
+            stop.wait(seconds)
+
+    @staticmethod
+    def _connect():
+        import psycopg
+        from django.db import connection
+
+        listener = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return listener
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
