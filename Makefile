@@ -65,5 +65,7 @@ kind-down: ## delete the kind cluster
 images: ## podman, base images, PostgreSQL/Kafka stand-ins and the service images, built locally
 	ci/bootstrap && ci/images/build
 
+# One tag for both steps, even if HEAD moves in between.
 images-smoke: ## the service images on a podman network with the stand-ins: health, one order through
-	ci/bootstrap && ci/images/build && ci/images/smoke
+	ci/bootstrap && export MUSICCORP_IMAGE_TAG="$${MUSICCORP_IMAGE_TAG:-$$(git rev-parse --short HEAD)}" \
+	  && ci/images/build && ci/images/smoke
