@@ -35,13 +35,15 @@ image_tag() {
 
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
 
-# Build every service image from the repository root (the Dockerfiles copy services/common) and
-# load it into the kind node, where values-kind.yaml's pullPolicy Never expects it.
+# Build every service image from services/Dockerfile with the repository root as context (it
+# copies services/common) and load it into the kind node, where values-kind.yaml's pullPolicy
+# Never expects it.
 build_and_load_images() {
   local tag="$1" svc
   for svc in "${SERVICES[@]}"; do
     step "docker build musiccorp/$svc:$tag"
-    docker build -f "$ROOT/services/$svc/Dockerfile" -t "musiccorp/$svc:$tag" "$ROOT" || die "docker build of $svc failed"
+    docker build -f "$ROOT/services/Dockerfile" --build-arg "SERVICE=$svc" -t "musiccorp/$svc:$tag" "$ROOT" \
+      || die "docker build of $svc failed"
     step "kind load docker-image musiccorp/$svc:$tag"
     kind load docker-image --name "$CLUSTER" "musiccorp/$svc:$tag" || die "kind load of $svc failed"
   done

@@ -66,14 +66,9 @@ build_image() {
 image_tag() { echo "${MUSICCORP_IMAGE_TAG:-$(git -C "$ROOT" rev-parse --short HEAD)}"; }
 service_image() { echo "localhost/musiccorp/$1:$(image_tag)"; }
 
-# The services that have a Dockerfile in this checkout, as "name port" (ports from the route table).
-image_services() {
-  local name port
-  all_services | while read -r name port; do
-    [ -f "$ROOT/services/$name/Dockerfile" ] && echo "$name $port"
-  done
-  return 0
-}
+# The services of this checkout (a Django project with manage.py), as "name port" (ports from the
+# route table); each is built from services/Dockerfile.
+image_services() { deployed_services; }
 
 # Extra `podman build` arguments for builds that download over TLS (pip): when this machine
 # trusts certificate authorities of its own (a TLS-inspecting egress proxy, say), the build's RUN
