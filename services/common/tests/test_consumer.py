@@ -132,7 +132,7 @@ def test_crash_between_database_commit_and_offset_commit_redelivers_without_a_se
     stop = threading.Event()
 
     class DiesOnCommit(ScriptedConsumer):
-        def commit(self, message=None, asynchronous=True):
+        def commit(self, message=None, offsets=None, asynchronous=True):
             raise SystemExit("killed after the database commit, before the offset commit")
 
     crashing = DiesOnCommit([message], stop)
@@ -193,3 +193,34 @@ def test_correlation_id_and_trace_are_restored_in_the_handler(kafka_topics):
     run_loop([message], handler=handler)
     assert seen["correlation_id"] == "corr-c"
     assert seen["trace_id"] == trace_id
+
+
+def test_shutdown_commits_what_was_finished_synchronously(kafka_topics):
+    first, _ = cancelled_message(topic_prefix=kafka_topics, offset=0)
+    second, _ = cancelled_message(topic_prefix=kafka_topics, offset=1)
+    consumer = run_loop([first, second])
+    assert consumer.final_commits == [(first.topic(), 0, 2)]
+
+
+def test_shutdown_during_retries_leaves_the_unfinished_message_uncommitted(kafka_topics, settings):
+    settings.EVENTS_RETRY_BACKOFF_SECONDS = 5
+    done, _ = cancelled_message(topic_prefix=kafka_topics, offset=0)
+    failing, _ = cancelled_message(topic_prefix=kafka_topics, offset=1)
+    stop = threading.Event()
+    consumer = ScriptedConsumer([done, failing], stop)
+
+    def handler(envelope):
+        if envelope.data["order_id"] == failing.key().decode():
+            stop.set()  # SIGTERM arrives while this message is failing
+            raise ConnectionError("database away")
+        record_effect(envelope)
+
+    EventConsumer(
+        group_id="t",
+        handlers={"order.cancelled": handler},
+        stop=stop,
+        consumer=consumer,
+        dlq_producer=Producer({"bootstrap.servers": "127.0.0.1:9092"}),
+    ).run()
+    assert consumer.committed == [(done.topic(), 0, 0)]
+    assert consumer.final_commits == [(done.topic(), 0, 1)], "offset 1 is redelivered after the restart"

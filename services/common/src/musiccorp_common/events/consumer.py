@@ -68,6 +68,9 @@ class EventConsumer:
         self.backoff_seconds = settings.EVENTS_RETRY_BACKOFF_SECONDS
         self.max_consecutive_errors = settings.EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS
         self.heartbeat = time.monotonic()
+        # (topic, partition) -> offset of the last message finished there: committed synchronously
+        # when partitions are revoked and at shutdown, since per-message commits are asynchronous.
+        self._done: dict[tuple[str, int], int] = {}
 
     @property
     def topics(self) -> list[str]:
@@ -75,7 +78,7 @@ class EventConsumer:
 
     def run(self) -> None:
         """Consume until ``stop`` is set; the consumer is always closed (leaving the group at once)."""
-        self.consumer.subscribe(self.topics, on_assign=_log_assignment("assigned"), on_revoke=_log_assignment("revoked"))
+        self.consumer.subscribe(self.topics, on_assign=_log_assignment("assigned"), on_revoke=self._on_revoke)
         logger.info("consumer started", extra={"group_id": self.group_id, "topics": self.topics})
         consecutive_errors = 0
         try:
@@ -94,9 +97,12 @@ class EventConsumer:
                     break
                 self._commit(message)
         finally:
-            self.consumer.close()
-            self.dlq_producer.flush(10)
-            logger.info("consumer stopped", extra={"group_id": self.group_id})
+            try:
+                self._commit_done_offsets(list(self._done))
+            finally:
+                self.consumer.close()
+                self.dlq_producer.flush(10)
+                logger.info("consumer stopped", extra={"group_id": self.group_id})
 
     def process(self, message) -> str:
         """Handle one message to an outcome: handled, duplicate or dead_lettered."""
@@ -154,21 +160,12 @@ class EventConsumer:
         return "dead_lettered"
 
     def _handle_once(self, message, envelope: Envelope) -> str:
-        from musiccorp_common.models import ProcessedEvent
-
         with transaction.atomic():
-            if ProcessedEvent.objects.filter(event_id=envelope.event_id).exists():
+            # Recorded first, in the handler's transaction: both happen or neither. The insert also
+            # holds the event_id, so a concurrent duplicate waits here and then finds it done.
+            if not _record_processed(message, envelope):
                 return "duplicate"
             self.handlers[envelope.event_type](envelope)
-            # Same transaction as the handler's effects: both happen or neither (idempotency by event_id).
-            ProcessedEvent.objects.create(
-                event_id=envelope.event_id,
-                topic=message.topic(),
-                event_type=envelope.event_type,
-                key=(message.key() or b"").decode(errors="replace"),
-                correlation_id=envelope.correlation_id,
-                occurred_at=envelope.occurred_at,
-            )
         return "handled"
 
     def _dead_letter(self, message, error: Exception) -> None:
@@ -197,14 +194,34 @@ class EventConsumer:
         logger.error("message dead-lettered to %s: %s", dlq_topic(topic), error, extra=_message_fields(message))
 
     def _commit(self, message) -> None:
+        # Asynchronous: the handler's transaction has committed, so a lost commit only means a
+        # redelivery that the event_id check drops; revocation and shutdown commit synchronously.
+        self._done[(message.topic(), message.partition())] = message.offset()
         try:
-            self.consumer.commit(message=message, asynchronous=False)
+            self.consumer.commit(message=message, asynchronous=True)
         except KafkaException as exc:
-            # Typically a rebalance took the partition away: the new owner gets the message again
-            # and drops it as a duplicate by its event_id.
             logger.warning("offset commit failed: %s", exc, extra=_message_fields(message))
             return
         self._record_lag(message)
+
+    def _commit_done_offsets(self, partitions: list[tuple[str, int]]) -> None:
+        offsets = [
+            TopicPartition(topic, partition, self._done.pop((topic, partition)) + 1)
+            for topic, partition in partitions
+            if (topic, partition) in self._done
+        ]
+        if not offsets:
+            return
+        try:
+            self.consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            # A rebalance took the partition away: the new owner gets the message again and drops it
+            # as a duplicate by its event_id.
+            logger.warning("final offset commit failed: %s", exc)
+
+    def _on_revoke(self, consumer, partitions) -> None:
+        _log_assignment("revoked")(consumer, partitions)
+        self._commit_done_offsets([(p.topic, p.partition) for p in partitions])
 
     def _record_lag(self, message) -> None:
         try:
@@ -229,6 +246,29 @@ class EventConsumer:
     def _count(topic: str, event_type: str, outcome: str) -> str:
         EVENTS_CONSUMED.labels(topic, event_type, outcome).inc()
         return outcome
+
+
+def _record_processed(message, envelope: Envelope) -> bool:
+    """Insert the ProcessedEvent row; False when the event_id was already there (a duplicate)."""
+    from django.db import connection
+
+    from musiccorp_common.models import ProcessedEvent
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ProcessedEvent._meta.db_table} "  # noqa: S608 -- the table name is ours, values are parameters
+            "(event_id, topic, event_type, key, correlation_id, occurred_at, processed_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, now()) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            [
+                envelope.event_id,
+                message.topic(),
+                envelope.event_type,
+                (message.key() or b"").decode(errors="replace"),
+                envelope.correlation_id,
+                envelope.occurred_at,
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 def _message_fields(message, envelope: Envelope | None = None) -> dict:

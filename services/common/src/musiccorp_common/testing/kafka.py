@@ -49,6 +49,7 @@ class ScriptedConsumer:
         self.script = list(script)
         self.stop = stop
         self.committed: list = []
+        self.final_commits: list = []
         self.closed = False
 
     def subscribe(self, topics, on_assign=None, on_revoke=None):
@@ -60,8 +61,13 @@ class ScriptedConsumer:
             return None
         return self.script.pop(0)
 
-    def commit(self, message=None, asynchronous=True):
-        self.committed.append((message.topic(), message.partition(), message.offset()))
+    def commit(self, message=None, offsets=None, asynchronous=True):
+        """Per-message commits go to ``committed``; the synchronous ones of offsets at shutdown or
+        revocation to ``final_commits`` as (topic, partition, next offset)."""
+        if message is not None:
+            self.committed.append((message.topic(), message.partition(), message.offset()))
+        for offset in offsets or []:
+            self.final_commits.append((offset.topic, offset.partition, offset.offset))
 
     def get_watermark_offsets(self, partition, cached=False):
         return (-1, -1)
