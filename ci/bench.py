@@ -110,9 +110,10 @@ def watch_completion(email: str, completed_at: dict[str, float], placing_done: t
 
 
 def start_profiles(service: str, seconds: int) -> list[tuple[subprocess.Popen, Path]]:
-    """py-spy on every gunicorn worker of ``service`` (children of the pid ci/stack recorded)."""
+    """py-spy on every process of ``service`` (a ci/stack pid file name: "order", "payment-consumer")."""
     master = Path(os.environ["RUN_DIR"], "pids", f"{service}.pid").read_text().strip()
-    workers = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True, check=False).stdout.split()
+    # gunicorn's workers are the master's children; a consumer is a single process.
+    workers = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True, check=False).stdout.split() or [master]
     runs = []
     for pid in workers:
         out = Path(os.environ["RUN_DIR"], "bench", f"profile-{service}-{pid}.txt")
@@ -134,9 +135,25 @@ def start_profiles(service: str, seconds: int) -> list[tuple[subprocess.Popen, P
     return runs
 
 
-def summarize_profiles(runs: list[tuple[subprocess.Popen, Path]], top: int = 12) -> list[dict]:
-    """Where the workers spent their (non-idle) samples: the heaviest frames by inclusive share."""
-    inclusive, total = {}, 0
+# Where a sample's time goes, by the innermost frame that names a known activity.
+PROFILE_CATEGORIES = [
+    ("HTTP calls to catalog and inventory", ("urllib3/", "requests/", "http/client.py", "socket.py")),
+    ("PostgreSQL round trips", ("psycopg/",)),
+    ("event schema validation", ("jsonschema/", "referencing/")),
+    ("tracing (OpenTelemetry)", ("opentelemetry/",)),
+    ("metrics (prometheus)", ("prometheus_client/", "django_prometheus/")),
+    ("logging", ("logging/", "musiccorp_common/logging.py")),
+    (
+        "DRF serializers and rendering",
+        ("rest_framework/serializers.py", "rest_framework/fields.py", "rest_framework/renderers.py", "rest_framework/utils/"),
+    ),
+    ("Django ORM (query building)", ("django/db/models/",)),
+]
+
+
+def summarize_profiles(runs: list[tuple[subprocess.Popen, Path]]) -> list[dict]:
+    """Busy samples of the profiled workers by activity (py-spy raw stacks, innermost frame first)."""
+    counts, total = {}, 0
     for process, out in runs:
         process.wait(timeout=120)
         if not out.exists():
@@ -144,18 +161,56 @@ def summarize_profiles(runs: list[tuple[subprocess.Popen, Path]], top: int = 12)
         for line in out.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             total += int(count)
-            for frame in set(stack.split(";")):
-                if (
-                    "musiccorp_common" in frame
-                    or "/services/" in frame
-                    or any(
-                        lib in frame
-                        for lib in ("psycopg/cursor.py", "requests/sessions.py", "jsonschema", "rest_framework/serializers")
-                    )
-                ):
-                    inclusive[frame] = inclusive.get(frame, 0) + int(count)
-    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
-    return [{"share": round(n / total, 3), "frame": frame} for frame, n in ranked] if total else []
+            category = next(
+                (
+                    name
+                    for frame in reversed(stack.split(";"))
+                    for name, needles in PROFILE_CATEGORIES
+                    if any(needle in frame for needle in needles)
+                ),
+                "other Python (Django, views, gunicorn)",
+            )
+            counts[category] = counts.get(category, 0) + int(count)
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return [{"share": round(n / total, 3), "activity": name} for name, n in ranked] if total else []
+
+
+COMPONENTS = [
+    ("web workers (gunicorn)", "gunicorn"),
+    ("consumers and outbox relays", "manage.py consume"),
+    ("kafka broker", "kafka.Kafka"),
+    ("postgresql", "postgres"),
+    ("nginx gateway", "nginx"),
+]
+
+
+def cpu_ticks() -> dict[str, int]:
+    """CPU time (clock ticks, user + system) of the stack's processes, by component."""
+    ticks: dict[str, int] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        component = next((name for name, needle in COMPONENTS if needle in command), None)
+        if component:
+            ticks[f"{component}|{pid}"] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def cpu_by_component(before: dict[str, int], after: dict[str, int], wall: float) -> dict:
+    seconds: dict[str, float] = {}
+    for key, value in after.items():
+        component = key.split("|")[0]
+        seconds[component] = seconds.get(component, 0) + (value - before.get(key, 0)) / os.sysconf("SC_CLK_TCK")
+    busy = sum(seconds.values())
+    return {
+        "cores": os.cpu_count(),
+        "stack_cpu_share_of_machine": round(busy / (wall * os.cpu_count()), 2),
+        "seconds": {name: round(value, 1) for name, value in sorted(seconds.items(), key=lambda item: -item[1])},
+    }
 
 
 def pgbench(seconds: int) -> dict:
@@ -202,6 +257,7 @@ def main() -> int:
     sku = prepare_sku(requests.Session(), staff, units=args.orders)
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     print(f"placing {args.orders} orders at concurrency {args.concurrency} (sku {sku})...", file=sys.stderr)
+    ticks_before = cpu_ticks()
     started = time.monotonic()
     completed_at: dict[str, float] = {}
     placing_done = threading.Event()
@@ -217,6 +273,7 @@ def main() -> int:
     print(f"placed {len(placed_at)} in {time.monotonic() - started:.1f}s; waiting for COMPLETED...", file=sys.stderr)
     watcher.join()
     finished = max(completed_at.values(), default=time.monotonic())
+    cpu = cpu_by_component(ticks_before, cpu_ticks(), time.monotonic() - started)
     saga = [completed_at[o] - placed_at[o] for o in completed_at if o in placed_at]
     print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
     reference = pgbench(args.pgbench_seconds)
@@ -232,7 +289,8 @@ def main() -> int:
         "place_order_ms": percentiles(latencies),
         "placed_to_completed_ms": percentiles(saga),
         "pgbench": reference,
-        "profile": {"service": args.profile, "top_frames": summarize_profiles(profiles)},
+        "cpu": cpu,
+        "profile": {"service": args.profile, "busy_samples_by_activity": summarize_profiles(profiles)},
     }
     out = Path(os.environ["RUN_DIR"], "bench", f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -246,10 +304,13 @@ def main() -> int:
     ]
     for name, value in rows:
         print(f"  {name:<34} {value}", file=sys.stderr)
-    if result["profile"]["top_frames"]:
-        print(f"  where {args.profile}'s workers spent their time (inclusive share of busy samples):", file=sys.stderr)
-        for frame in result["profile"]["top_frames"]:
-            print(f"    {frame['share']:6.1%}  {frame['frame'][:110]}", file=sys.stderr)
+    print(f"  CPU of the stack while it ran: {cpu['stack_cpu_share_of_machine']:.0%} of {cpu['cores']} cores", file=sys.stderr)
+    for name, value in cpu["seconds"].items():
+        print(f"    {value:6.1f}s  {name}", file=sys.stderr)
+    if result["profile"]["busy_samples_by_activity"]:
+        print(f"  where {args.profile} spent its busy time (py-spy):", file=sys.stderr)
+        for row in result["profile"]["busy_samples_by_activity"]:
+            print(f"    {row['share']:6.1%}  {row['activity']}", file=sys.stderr)
     print(f"  result: {out}", file=sys.stderr)
     print(json.dumps(result))
     return 0 if result["errors"] == 0 else 1
