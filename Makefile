@@ -60,7 +60,7 @@ kind-upgrade: ## rebuild and load the images, helm upgrade, wait for every rollo
 kind-down: ## delete the kind cluster
 	kind/down
 
-## Container images and the podman smoke run (docs/containers.md); not part of `make test` yet.
+## Container images and the podman smoke run (docs/containers.md); `make test` runs both (tox env images).
 .PHONY: images images-smoke
 images: ## podman, base images, PostgreSQL/Kafka stand-ins and the service images, built locally
 	ci/bootstrap && ci/images/build
