@@ -28,17 +28,16 @@ def record_effect(envelope):
     Effect.objects.create(order_id=envelope.data["order_id"], event_type=envelope.event_type)
 
 
-def run_loop(script, handler=record_effect, dlq_producer=None, settings=None):
-    stop = threading.Event()
-    consumer = ScriptedConsumer(script, stop)
-    loop = EventConsumer(
+def run_loop(script, handler=record_effect, dlq_producer=None, consumer=None):
+    """Drive the real loop with a scripted consumer (``script``, or a ``consumer`` built by the test)."""
+    consumer = consumer or ScriptedConsumer(script, threading.Event())
+    EventConsumer(
         group_id="test",
         handlers={"order.cancelled": handler},
-        stop=stop,
+        stop=consumer.stop,
         consumer=consumer,
         dlq_producer=dlq_producer or Producer({"bootstrap.servers": "127.0.0.1:9092"}),
-    )
-    loop.run()
+    ).run()
     return consumer
 
 
@@ -60,16 +59,8 @@ def test_offset_is_committed_only_after_the_handler_committed(kafka_topics):
         seen_commits_during_handler.append(list(consumer_ref["c"].committed))
         record_effect(envelope)
 
-    stop = threading.Event()
-    consumer = ScriptedConsumer([message], stop)
-    consumer_ref["c"] = consumer
-    EventConsumer(
-        group_id="t",
-        handlers={"order.cancelled": handler},
-        stop=stop,
-        consumer=consumer,
-        dlq_producer=Producer({"bootstrap.servers": "127.0.0.1:9092"}),
-    ).run()
+    consumer = consumer_ref["c"] = ScriptedConsumer([message], threading.Event())
+    run_loop([], handler=handler, consumer=consumer)
     assert seen_commits_during_handler == [[]]
     assert consumer.committed == [(message.topic(), 0, 0)]
 
@@ -137,13 +128,7 @@ def test_crash_between_database_commit_and_offset_commit_redelivers_without_a_se
 
     crashing = DiesOnCommit([message], stop)
     with pytest.raises(SystemExit):
-        EventConsumer(
-            group_id="t",
-            handlers={"order.cancelled": record_effect},
-            stop=stop,
-            consumer=crashing,
-            dlq_producer=Producer({"bootstrap.servers": "127.0.0.1:9092"}),
-        ).run()
+        run_loop([], consumer=crashing)
     assert crashing.closed
     # The restarted consumer gets the same message again (its offset was never committed).
     consumer = run_loop([message])
@@ -215,12 +200,6 @@ def test_shutdown_during_retries_leaves_the_unfinished_message_uncommitted(kafka
             raise ConnectionError("database away")
         record_effect(envelope)
 
-    EventConsumer(
-        group_id="t",
-        handlers={"order.cancelled": handler},
-        stop=stop,
-        consumer=consumer,
-        dlq_producer=Producer({"bootstrap.servers": "127.0.0.1:9092"}),
-    ).run()
+    run_loop([], handler=handler, consumer=consumer)
     assert consumer.committed == [(done.topic(), 0, 0)]
     assert consumer.final_commits == [(done.topic(), 0, 1)], "offset 1 is redelivered after the restart"

@@ -1,60 +1,18 @@
 """orders.clients over real HTTP against a local stand-in peer: answers mapped to values and errors."""
 
-import json
-import threading
-import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from musiccorp_common.http import peer_session
+from musiccorp_common.testing.http import by_path
 from orders.clients import CatalogClient, InventoryClient, OutOfStock, PeerUnavailable, UnknownSku
 
 
-class StandInPeer:
-    """Answers each path with a scripted (status, body); ``delay`` stalls every answer."""
-
-    def __init__(self, routes: dict[str, tuple[int, object]], delay: float = 0.0):
-        self.requests: list[tuple[str, str, dict]] = []
-        peer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null")
-                peer.requests.append((self.command, self.path, body))
-                time.sleep(delay)
-                status, payload = routes.get(self.path, (404, {"detail": "Not found."}))
-                raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, format, *args):
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def stand_in():
-    servers = []
-
-    def start(routes, delay=0.0):
-        servers.append(StandInPeer(routes, delay))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.server.shutdown()
-        server.server.server_close()
+def stand_in(stub_peer):
+    """A peer answering by path: stand_in({path: (status, payload)}, delay=0.0)."""
+    return lambda routes, delay=0.0: stub_peer(by_path(routes), delay)
 
 
 ALBUM = {"sku": "CD001", "title": "Kind of Blue", "artist": "Miles Davis", "price": "14.99", "currency": "EUR"}
@@ -107,7 +65,7 @@ def test_inventory_reserve_sends_the_order_and_maps_409_and_404(stand_in):
     )
     client = InventoryClient(peer.url)
     client.reserve("CD001", "o-1", 2)
-    assert peer.requests[0] == ("POST", "/stock/CD001/reserve", {"order_id": "o-1", "quantity": 2})
+    assert peer.requests[0][:3] == ("POST", "/stock/CD001/reserve", {"order_id": "o-1", "quantity": 2})
     with pytest.raises(OutOfStock) as raised:
         client.reserve("CD002", "o-1", 2)
     assert (raised.value.sku, raised.value.detail) == ("CD002", "Only 1 available.")
@@ -128,7 +86,7 @@ def test_release_sends_the_order_and_ignores_an_unknown_sku(stand_in):
     client = InventoryClient(peer.url)
     client.release("CD001", "o-1")
     client.release("CD404", "o-1")
-    assert [request[1:] for request in peer.requests] == [
+    assert [(request.path, request.body) for request in peer.requests] == [
         ("/stock/CD001/release", {"order_id": "o-1"}),
         ("/stock/CD404/release", {"order_id": "o-1"}),
     ]

@@ -38,3 +38,19 @@ def customer_client(django_user_model):
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def stub_peer():
+    """Start stand-in HTTP peers: ``stub_peer(answer, delay=0.0)`` (see testing.http); closed after the test."""
+    from musiccorp_common.testing.http import StubPeer
+
+    peers = []
+
+    def start(answer, delay=0.0):
+        peers.append(StubPeer(answer, delay))
+        return peers[-1]
+
+    yield start
+    for peer in peers:
+        peer.close()
