@@ -130,6 +130,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["musiccorp_common.openapi.contract_paths"],
 }
 
 # Kafka bootstrap servers; the event library reads it.

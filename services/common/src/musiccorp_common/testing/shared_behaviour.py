@@ -85,7 +85,9 @@ class SharedBehaviourTests:
     def test_openapi_schema_and_docs_are_served(self, client):
         schema = client.get("/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
         assert schema.status_code == 200
-        assert json.loads(schema.content)["openapi"].startswith("3.")
+        document = json.loads(schema.content)
+        assert document["openapi"].startswith("3.")
+        assert all(path == "/" or not path.endswith("/") for path in document["paths"]), "contract paths have no slash"
         assert client.get("/docs").status_code == 200
 
 
