@@ -115,3 +115,15 @@ def stack(stack_components: _StartedComponents) -> str:
     """The whole local stack (what `make up` starts); returns the gateway's URL."""
     stack_components.ensure("postgres", "kafka", "services", "gateway")
     return GATEWAY_URL
+
+
+@pytest.fixture(scope="session")
+def run_dir() -> Path:
+    """The local stack's state directory (pids, logs, secrets)."""
+    return RUN_DIR
+
+
+@pytest.fixture(scope="session")
+def stack_script():
+    """Run a ci/stack script (``stack_script("services", "up")``); fails the test when it fails."""
+    return run_stack_script

@@ -20,16 +20,17 @@ from confluent_kafka import Producer
 pytestmark = pytest.mark.e2e
 
 KAFKA = "127.0.0.1:9092"
-ROOT = Path(__file__).resolve().parents[2]
-RUN_DIR = Path(os.environ.get("MUSICCORP_RUN_DIR", ROOT / ".run"))
 
 
-def pid_of(component: str) -> int:
-    return int(Path(RUN_DIR, "pids", f"{component}.pid").read_text())
+@pytest.fixture
+def pid_of(run_dir):
+    return lambda component: int(Path(run_dir, "pids", f"{component}.pid").read_text())
 
 
-def restart_services() -> None:
-    subprocess.run([str(ROOT / "ci/stack/services"), "up"], check=True, capture_output=True, timeout=180)
+@pytest.fixture
+def restart_services(stack_script):
+    """Start again what a test killed, as `make up` does."""
+    return lambda: stack_script("services", "up")
 
 
 def wait_until(predicate, timeout=60.0, what="condition"):
@@ -56,7 +57,7 @@ def shipments(stack, order_id) -> list:
     return requests.get(f"{stack}/api/shipping/shipments", params={"order_id": order_id}, timeout=15).json()["results"]
 
 
-def test_killed_consumer_loses_nothing_and_duplicates_nothing(stack):
+def test_killed_consumer_loses_nothing_and_duplicates_nothing(stack, pid_of, restart_services):
     os.kill(pid_of("shipping-consumer"), signal.SIGKILL)
     wait_until(
         lambda: subprocess.run(["kill", "-0", str(pid_of("shipping-consumer"))], capture_output=True).returncode != 0,
@@ -69,7 +70,7 @@ def test_killed_consumer_loses_nothing_and_duplicates_nothing(stack):
     assert all(len(shipments(stack, o)) == 1 for o in orders)
 
 
-def test_sigterm_stops_a_consumer_cleanly_mid_stream(stack):
+def test_sigterm_stops_a_consumer_cleanly_mid_stream(stack, pid_of, restart_services, run_dir):
     orders = [place(stack) for _ in range(5)]
     pid = pid_of("payment-consumer")
     os.kill(pid, signal.SIGTERM)
@@ -78,7 +79,7 @@ def test_sigterm_stops_a_consumer_cleanly_mid_stream(stack):
         timeout=30,
         what="the payment consumer to exit on SIGTERM",
     )
-    log = Path(RUN_DIR, "logs", "payment-consumer.log").read_text()
+    log = Path(run_dir, "logs", "payment-consumer.log").read_text()
     assert '"consumer stopped"' in log, "the loop closed the consumer (left the group) before exiting"
     restart_services()
     wait_until(lambda: all(status(stack, o) == "COMPLETED" for o in orders), what="orders placed around the restart")
