@@ -2,7 +2,7 @@
 
 The nginx generator, the stack scripts and the tests all read the routes through this module, and
 the chart renders its Ingress from the same list. Run as a script, `routes.py services` prints
-"<service> <port>" per route for the shell scripts.
+"<service> <port>" and `routes.py prefixes` "<service> <prefix>" per route for the shell scripts.
 """
 
 from __future__ import annotations
@@ -62,11 +62,13 @@ def load_routes(values_file: Path = VALUES_FILE) -> list[Route]:
 
 
 def main(argv: list[str]) -> int:
-    if argv[1:] != ["services"]:
-        print("usage: routes.py services", file=sys.stderr)
+    """`services` prints "service port" lines; `prefixes` prints "service prefix" lines."""
+    columns = {"services": "port", "prefixes": "prefix"}
+    if len(argv) != 2 or argv[1] not in columns:
+        print("usage: routes.py services|prefixes", file=sys.stderr)
         return 2
     for route in load_routes():
-        print(route.service, route.port)
+        print(route.service, getattr(route, columns[argv[1]]))
     return 0
 
 
