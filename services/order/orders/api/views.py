@@ -1,4 +1,8 @@
-"""The order API: anyone places and reads orders (contract); there is no update or delete.
+"""The order API: anyone places an order and reads it by id; listing orders is staff only.
+
+There is no update or delete. The order id is the customer's unguessable handle, so
+``GET /orders/<id>`` is open, while ``GET /orders`` (every customer's email) takes a staff user
+(contract, docs/security.md).
 
 POST /orders answers 201 with the order. With an ``Idempotency-Key`` header (1..100 printable
 ASCII characters), a retry with the same key and body answers 201 with the same order and the
@@ -10,9 +14,9 @@ import re
 
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from musiccorp_common.permissions import StaffToListAll
 from orders import services
 from orders.api.serializers import OrderDetailSerializer, OrderFilterSerializer, OrderSerializer, PlaceOrderSerializer
 from orders.clients import OutOfStock, PeerUnavailable, UnknownSku
@@ -25,7 +29,7 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,100}$")
 class OrderViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Orders by id. ``?status=`` and ``?customer_email=`` filter the list."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [StaffToListAll]
     serializer_class = OrderDetailSerializer
 
     def get_queryset(self):

@@ -1,4 +1,4 @@
-"""GET /orders/<id> and GET /orders?status=&customer_email= (contract: order); reads are open."""
+"""GET /orders/<id> (open: the id is the customer's handle) and GET /orders?status=&customer_email= (staff only)."""
 
 import uuid
 
@@ -31,41 +31,51 @@ def test_unknown_or_malformed_id_is_404_json(api_client, order_id):
     assert "detail" in response.json()
 
 
-def test_list_filters_by_status_and_email(api_client):
+@pytest.mark.parametrize("query", [{}, {"customer_email": "ann@example.com"}, {"status": "PAID"}])
+def test_listing_orders_takes_a_staff_user(api_client, customer_client, query):
+    OrderFactory(customer_email="ann@example.com", status=OrderStatus.PAID)
+    for client in (api_client, customer_client):
+        response = client.get("/orders", query)
+        assert response.status_code in (401, 403)
+        assert "staff" in response.json()["detail"]
+        assert "ann@example.com" not in response.content.decode()
+
+
+def test_list_filters_by_status_and_email(staff_client):
     OrderFactory(customer_email="ann@example.com", status=OrderStatus.PAID)
     OrderFactory(customer_email="ann@example.com", status=OrderStatus.PENDING)
     OrderFactory(customer_email="bob@example.com", status=OrderStatus.PAID)
-    assert api_client.get("/orders").json()["count"] == 3
-    paid = api_client.get("/orders", {"status": "PAID"}).json()
+    assert staff_client.get("/orders").json()["count"] == 3
+    paid = staff_client.get("/orders", {"status": "PAID"}).json()
     assert paid["count"] == 2
-    anns = api_client.get("/orders", {"customer_email": "ANN@example.com"}).json()
+    anns = staff_client.get("/orders", {"customer_email": "ANN@example.com"}).json()
     assert {o["customer_email"] for o in anns["results"]} == {"ann@example.com"}
-    assert api_client.get("/orders", {"status": "PAID", "customer_email": "ann@example.com"}).json()["count"] == 1
+    assert staff_client.get("/orders", {"status": "PAID", "customer_email": "ann@example.com"}).json()["count"] == 1
 
 
-def test_list_is_paginated_newest_first(api_client):
+def test_list_is_paginated_newest_first(staff_client):
     OrderFactory.create_batch(25)
-    first = api_client.get("/orders").json()
+    first = staff_client.get("/orders").json()
     assert first["count"] == 25
     assert len(first["results"]) == 20
     created = [o["created_at"] for o in first["results"]]
     assert created == sorted(created, reverse=True)
-    assert len(api_client.get(first["next"]).json()["results"]) == 5
+    assert len(staff_client.get(first["next"]).json()["results"]) == 5
 
 
 @pytest.mark.parametrize("value", ["SHIPPED", "paid", "x" * 1000])
-def test_an_unknown_status_is_400(api_client, value):
-    response = api_client.get("/orders", {"status": value})
+def test_an_unknown_status_is_400(staff_client, value):
+    response = staff_client.get("/orders", {"status": value})
     assert response.status_code == 400
     assert "status" in response.json()
 
 
-def test_empty_filters_filter_nothing(api_client):
+def test_empty_filters_filter_nothing(staff_client):
     OrderFactory()
-    assert api_client.get("/orders", {"status": "", "customer_email": ""}).json()["count"] == 1
+    assert staff_client.get("/orders", {"status": "", "customer_email": ""}).json()["count"] == 1
 
 
-def test_trailing_slash_is_accepted(api_client):
+def test_trailing_slash_is_accepted(api_client, staff_client):
     order = OrderFactory()
-    assert api_client.get("/orders/").status_code == 200
+    assert staff_client.get("/orders/").status_code == 200
     assert api_client.get(f"/orders/{order.id}/").status_code == 200

@@ -23,14 +23,24 @@ def test_payment_detail_has_the_contract_fields(api_client):
     }
 
 
-def test_filter_by_order_id(api_client):
+def test_filter_by_order_id(api_client, staff_client):
     wanted = PaymentFactory()
     PaymentFactory.create_batch(3)
     body = api_client.get("/payments", {"order_id": str(wanted.order_id)}).json()
     assert body["count"] == 1
     assert body["results"][0]["id"] == str(wanted.id)
     assert api_client.get("/payments", {"order_id": str(uuid.uuid4())}).json()["count"] == 0
-    assert api_client.get("/payments").json()["count"] == 4
+    assert staff_client.get("/payments").json()["count"] == 4
+
+
+@pytest.mark.parametrize("query", [{}, {"order_id": ""}])
+def test_listing_without_an_order_id_takes_a_staff_user(api_client, customer_client, query):
+    PaymentFactory()
+    for client in (api_client, customer_client):
+        response = client.get("/payments", query)
+        assert response.status_code in (401, 403)
+        assert "staff" in response.json()["detail"]
+        assert "results" not in response.json()
 
 
 @pytest.mark.parametrize("bad", ["nope", "1234", "6f1c1f51-93fb-4c55-a8a6", "' OR 1=1 --"])
@@ -53,7 +63,7 @@ def test_api_is_read_only(staff_client):
     assert staff_client.delete(f"/payments/{payment.id}").status_code == 405
 
 
-def test_trailing_slash_is_accepted(api_client):
+def test_trailing_slash_is_accepted(api_client, staff_client):
     payment = PaymentFactory()
-    assert api_client.get("/payments/").status_code == 200
+    assert staff_client.get("/payments/").status_code == 200
     assert api_client.get(f"/payments/{payment.id}/").status_code == 200

@@ -25,13 +25,23 @@ def test_shipment_detail_has_the_contract_fields(api_client):
     }
 
 
-def test_filter_by_order_id(api_client):
+def test_filter_by_order_id(api_client, staff_client):
     wanted = ShipmentFactory()
     ShipmentFactory.create_batch(3)
     body = api_client.get("/shipments", {"order_id": str(wanted.order_id)}).json()
     assert [s["id"] for s in body["results"]] == [str(wanted.id)]
     assert api_client.get("/shipments", {"order_id": str(uuid.uuid4())}).json()["count"] == 0
-    assert api_client.get("/shipments").json()["count"] == 4
+    assert staff_client.get("/shipments").json()["count"] == 4
+
+
+@pytest.mark.parametrize("query", [{}, {"order_id": ""}])
+def test_listing_without_an_order_id_takes_a_staff_user(api_client, customer_client, query):
+    ShipmentFactory()
+    for client in (api_client, customer_client):
+        response = client.get("/shipments", query)
+        assert response.status_code in (401, 403)
+        assert "staff" in response.json()["detail"]
+        assert "results" not in response.json()
 
 
 @pytest.mark.parametrize("bad", ["nope", "42", "6f1c1f51-93fb-4c55-a8a6"])
