@@ -49,7 +49,8 @@ daemon_base_dir() {
 link_into_run_dir() { [ "$1" = "$2" ] || ln -sfn "$1" "$2"; }
 
 load_secrets() {
-  [ -f "$SECRETS_FILE" ] || "$STACK_DIR/secrets"
+  # Always: it only appends keys a newer checkout needs (say, a new service's credential).
+  "$STACK_DIR/secrets"
   set -a
   # shellcheck disable=SC1090
   . "$SECRETS_FILE"
@@ -66,6 +67,14 @@ deployed_services() {
     [ -f "$ROOT/services/$name/manage.py" ] && echo "$name $port"
   done
   return 0
+}
+
+# The services allowed to call service $1 (networkPolicy.clients of charts/$1/values.yaml, as
+# in the cluster), one per line.
+service_callers() {
+  "$VENV/bin/python" -c 'import sys, yaml
+values = yaml.safe_load(open(sys.argv[1])) or {}
+print("\n".join((values.get("networkPolicy") or {}).get("clients") or []))' "$ROOT/charts/$1/values.yaml"
 }
 
 # pid recorded in $PID_DIR/$1.pid, if that process is still alive.

@@ -21,6 +21,9 @@ READ_BY_LIBRARIES = {
 }
 
 
+CALLER_PREFIX = "CALLER_TOKEN_"
+
+
 def names_read_by_the_code() -> set[str]:
     text = "\n".join(p.read_text() for p in COMMON_SRC.rglob("*.py"))
     # Every quoted upper-case name: env_str("X"), os.environ["X"], settings lookups alike.
@@ -34,9 +37,16 @@ def rendered_env() -> set[str]:
         for c in d["spec"]["template"]["spec"]["containers"]:
             names |= {e["name"] for e in c.get("env", [])}
     peers_and_extra = {n for n in names if n.endswith("_URL") and n != "DATABASE_URL"} | {"FEATURE_SEARCH"}
-    return names - READ_BY_LIBRARIES - peers_and_extra
+    # One variable per caller, read together by their prefix (env_prefixed), checked below.
+    callers = {n for n in names if n.startswith(CALLER_PREFIX)}
+    return names - READ_BY_LIBRARIES - peers_and_extra - callers
 
 
 def test_every_rendered_setting_is_read_by_the_service_code() -> None:
     unread = rendered_env() - names_read_by_the_code()
     assert not unread, f"rendered but never read by musiccorp_common: {sorted(unread)}"
+
+
+def test_caller_tokens_are_read_by_their_prefix() -> None:
+    code = "\n".join(p.read_text() for p in COMMON_SRC.rglob("*.py"))
+    assert f'env_prefixed("{CALLER_PREFIX}")' in code

@@ -4,7 +4,8 @@ Each client turns the peer's answers into values or into the errors below, so th
 rules in orders/services.py never see HTTP. Timeouts: connect 2 s, read 5 s. Retries (with
 backoff, on connection errors, read timeouts and 502/503/504): catalog's GETs, and inventory's
 reserve/release, which the contract makes idempotent per order id -- repeating one cannot
-reserve twice.
+reserve twice. Every call carries order's service credential (settings.SERVICE_TOKEN), which
+inventory requires for reserve and release.
 """
 
 import logging
@@ -68,7 +69,7 @@ class CatalogClient:
 
     def __init__(self, base_url: str, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
-        self.session = session or peer_session(timeout=TIMEOUT)
+        self.session = session or peer_session(timeout=TIMEOUT, service_token=settings.SERVICE_TOKEN)
 
     def album(self, sku: str) -> Album:
         """The album's title, price and currency; UnknownSku on 404, PeerUnavailable otherwise."""
@@ -90,7 +91,9 @@ class InventoryClient:
 
     def __init__(self, base_url: str, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
-        self.session = session or peer_session(timeout=TIMEOUT, retry_methods=frozenset({"POST"}))
+        self.session = session or peer_session(
+            timeout=TIMEOUT, retry_methods=frozenset({"POST"}), service_token=settings.SERVICE_TOKEN
+        )
 
     def reserve(self, sku: str, order_id: str, quantity: int) -> None:
         """Reserve ``quantity`` of ``sku`` for the order; OutOfStock (409), UnknownSku (404), PeerUnavailable."""

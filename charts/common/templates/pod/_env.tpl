@@ -2,7 +2,9 @@
 musiccorp-common.pod.env: env every container gets: the secret keys (mapped from
 secrets.keys so an existingSecret may use its own key names) and the pod's identity from the
 downward API (POD_IP is appended to ALLOWED_HOSTS by the settings, because kubelet-less
-scrapers such as Prometheus send the pod IP as Host).
+scrapers such as Prometheus send the pod IP as Host), the service's own credential
+(SERVICE_TOKEN) and those of the services allowed to call it, networkPolicy.clients
+(CALLER_TOKEN_<NAME>; optional, so a release without that caller still starts).
 */}}
 {{- define "musiccorp-common.pod.env" -}}
 - name: DATABASE_URL
@@ -15,6 +17,19 @@ scrapers such as Prometheus send the pod IP as Host).
     secretKeyRef:
       name: {{ include "musiccorp-common.names.secret" . }}
       key: {{ .Values.secrets.keys.djangoSecretKey }}
+- name: SERVICE_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "musiccorp-common.names.serviceTokenSecret" (dict "root" . "service" (include "musiccorp-common.names.name" .)) }}
+      key: token
+{{- range .Values.networkPolicy.clients }}
+- name: {{ printf "CALLER_TOKEN_%s" (. | upper | replace "-" "_") }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "musiccorp-common.names.serviceTokenSecret" (dict "root" $ "service" .) }}
+      key: token
+      optional: true
+{{- end }}
 - name: POD_NAME
   valueFrom:
     fieldRef:

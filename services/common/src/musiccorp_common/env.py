@@ -61,3 +61,12 @@ def env_float(name: str, default: float) -> float:
         return float(value)
     except ValueError:
         raise MissingSetting(f"environment variable {name}={value!r} is not a number") from None
+
+
+def env_prefixed(prefix: str) -> dict[str, str]:
+    """Every non-empty variable named ``<prefix><NAME>``, as {"name": value} (NAME lower-cased)."""
+    return {
+        name[len(prefix) :].lower(): value
+        for name, value in os.environ.items()
+        if name.startswith(prefix) and value and name != prefix
+    }

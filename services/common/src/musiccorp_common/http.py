@@ -7,6 +7,8 @@ peer and per process. Every request through it:
   a worker;
 - carries ``X-Correlation-ID`` of the current request or message, so the peer logs the same id
   (the W3C ``traceparent`` is added by the requests instrumentation, see ``telemetry``);
+- carries this service's credential (``Authorization: Bearer``, see ``service_auth``) when one
+  is given, so the peer knows which service calls;
 - is retried on connection errors, read timeouts and 502/503/504 only for the methods the
   caller declares safe to repeat (GET by default; a POST only when the peer's endpoint is
   idempotent, such as inventory's reserve/release per order id).
@@ -45,12 +47,18 @@ def peer_session(
     retries: int = 2,
     retry_methods: frozenset[str] = frozenset({"GET", "HEAD"}),
     backoff_factor: float = 0.2,
+    service_token: str = "",
 ) -> PeerSession:
     """A PeerSession retrying ``retries`` times (exponential backoff) for ``retry_methods``.
+
+    ``service_token``: this service's credential, presented on every request of the session.
 
     The final response of a retried 5xx is returned, not raised, so the caller maps it itself.
     """
     session = PeerSession(timeout=timeout)
+    if service_token:
+        # The scheme musiccorp_common.service_auth.ServiceTokenAuthentication reads.
+        session.headers["Authorization"] = f"Bearer {service_token}"
     retry = Retry(
         total=retries,
         connect=retries,

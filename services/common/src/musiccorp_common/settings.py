@@ -10,7 +10,7 @@ import os
 
 import dj_database_url
 
-from musiccorp_common.env import env_bool, env_float, env_int, env_list, env_str
+from musiccorp_common.env import env_bool, env_float, env_int, env_list, env_prefixed, env_str
 from musiccorp_common.logging import logging_config
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
@@ -132,6 +132,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["musiccorp_common.openapi.contract_paths"],
 }
+
+# Service-to-service credentials (musiccorp_common.service_auth, docs/security.md): this
+# service's own token, sent to every peer it calls, and the tokens of the services allowed to
+# call its internal endpoints, one variable per caller: CALLER_TOKEN_ORDER=... for "order".
+SERVICE_TOKEN = env_str("SERVICE_TOKEN", default="")
+SERVICE_CALLER_TOKENS = env_prefixed("CALLER_TOKEN_")
 
 # Kafka bootstrap servers; the event library reads it.
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")

@@ -1,16 +1,18 @@
 """The stock API: anyone reads, staff set levels, and the order service reserves and releases.
 
-Reserve and release are service-to-service calls without authentication: in the cluster the
-NetworkPolicy lets only the order service reach inventory's port for them, and the gateway
-route is for reads. The rules themselves live in ``inventory.services``.
+Reserve and release are internal: they take the order service's credential (its token, see
+``musiccorp_common.service_auth``) or a staff user, and answer 401/403 with a JSON body
+otherwise. The gateway does not route them either, and in the cluster the NetworkPolicy lets
+only the order service reach inventory's port (docs/security.md). The rules themselves live in
+``inventory.services``.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from inventory import services
@@ -23,7 +25,13 @@ from inventory.api.serializers import (
     StockSerializer,
 )
 from inventory.models import Stock
+from musiccorp_common.service_auth import ServiceTokenAuthentication, service_or_staff
 
+# The order service's token first: its challenge makes a call without any credential a 401.
+INTERNAL_CALL = {
+    "authentication_classes": [ServiceTokenAuthentication, SessionAuthentication, BasicAuthentication],
+    "permission_classes": [service_or_staff("order")],
+}
 CONFLICT = OpenApiResponse(description='{"detail": "..."}: not enough stock, or a repeat that does not match.')
 
 
@@ -45,7 +53,7 @@ class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._set_level(request, sku, create=False)
 
     @extend_schema(request=ReserveSerializer, responses={200: ReservationResultSerializer, 409: CONFLICT})
-    @action(detail=True, methods=["post"], permission_classes=[AllowAny], authentication_classes=[])
+    @action(detail=True, methods=["post"], **INTERNAL_CALL)
     def reserve(self, request, sku=None):
         """Reserve units for an order; idempotent per (order_id, sku). 409 when not enough is available."""
         body = _valid(ReserveSerializer, request)
@@ -59,7 +67,7 @@ class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(ReservationResultSerializer(data).data)
 
     @extend_schema(request=ReleaseSerializer, responses=ReleaseResultSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[AllowAny], authentication_classes=[])
+    @action(detail=True, methods=["post"], **INTERNAL_CALL)
     def release(self, request, sku=None):
         """Release the order's reservation of this SKU; idempotent (``released`` is 0 on a repeat)."""
         body = _valid(ReleaseSerializer, request)

@@ -90,3 +90,18 @@ def test_release_sends_the_order_and_ignores_an_unknown_sku(stand_in):
         ("/stock/CD001/release", {"order_id": "o-1"}),
         ("/stock/CD404/release", {"order_id": "o-1"}),
     ]
+
+
+def test_calls_to_peers_carry_the_order_services_credential(stand_in, settings):
+    settings.SERVICE_TOKEN = "order-secret-token"
+    peer = stand_in({"/stock/CD001/reserve": (200, {}), "/albums/CD001": (200, ALBUM)})
+    InventoryClient(peer.url).reserve("CD001", "o-1", 1)
+    CatalogClient(peer.url).album("CD001")
+    assert [r.authorization for r in peer.requests] == ["Bearer order-secret-token"] * 2
+
+
+def test_without_a_token_no_authorization_header_is_sent(stand_in, settings):
+    settings.SERVICE_TOKEN = ""
+    peer = stand_in({"/stock/CD001/reserve": (200, {})})
+    InventoryClient(peer.url).reserve("CD001", "o-1", 1)
+    assert peer.requests[0].authorization is None

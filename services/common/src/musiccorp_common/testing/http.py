@@ -13,6 +13,7 @@ class PeerRequest(NamedTuple):
     path: str
     body: object
     correlation_id: str | None
+    authorization: str | None = None
 
 
 Answer = Callable[[PeerRequest], tuple[int, object]]
@@ -32,7 +33,11 @@ class StubPeer:
             def _answer(self):
                 raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 request = PeerRequest(
-                    self.command, self.path, json.loads(raw_body or b"null"), self.headers.get("X-Correlation-ID")
+                    self.command,
+                    self.path,
+                    json.loads(raw_body or b"null"),
+                    self.headers.get("X-Correlation-ID"),
+                    self.headers.get("Authorization"),
                 )
                 peer.requests.append(request)
                 time.sleep(delay)

@@ -41,6 +41,25 @@ def customer_client(django_user_model):
 
 
 @pytest.fixture
+def service_client(settings):
+    """``service_client("order")``: a DRF test client presenting that service's credential.
+
+    The token is made known to this service (as CALLER_TOKEN_<NAME> would), so the request
+    is authenticated as that service; whether it may call an endpoint is the endpoint's rule.
+    """
+    from rest_framework.test import APIClient
+
+    def make(service: str):
+        token = f"test-token-of-{service}"
+        settings.SERVICE_CALLER_TOKENS = {**settings.SERVICE_CALLER_TOKENS, service: token}
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
 def stub_peer():
     """Start stand-in HTTP peers: ``stub_peer(answer, delay=0.0)`` (see testing.http); closed after the test."""
     from musiccorp_common.testing.http import StubPeer
