@@ -30,7 +30,8 @@ def refused_credentials(secrets: dict[str, str]) -> list[tuple[str, dict[str, st
         ("none", {}, 401),
         ("a token nobody has", {"Authorization": f"Bearer {uuid.uuid4().hex}"}, 401),
         ("a malformed header", {"Authorization": "Bearer"}, 401),
-        ("the payment service's own token", {"Authorization": f"Bearer {secrets['SERVICE_TOKEN_PAYMENT']}"}, 403),
+        # Inventory knows only its callers' tokens (order's), so payment's is just a wrong one.
+        ("the payment service's own token", {"Authorization": f"Bearer {secrets['SERVICE_TOKEN_PAYMENT']}"}, 401),
         ("a customer's basic auth", {"Authorization": "Basic bm9ib2R5Om5vcGU="}, 401),
     ]
 

@@ -7,7 +7,7 @@ that slip past a serializer (for example an out-of-range number in a lookup).
 
 import logging
 
-from django.db import DataError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
@@ -25,6 +25,33 @@ def json_exception_handler(exc, context):
         logger.info("rejected input the database cannot store: %s", exc)
         return Response({"detail": "A value in the request is out of range or malformed."}, status=status.HTTP_400_BAD_REQUEST)
     return None
+
+
+# Seconds a client is asked to wait when the database is unreachable (contract: 503 + Retry-After).
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that cannot be reached is a 503 with Retry-After and a JSON body, not a 500.
+
+    The service itself is fine and the request may succeed on a retry: the connection is made
+    afresh on the next request (CONN_HEALTH_CHECKS), so nothing needs a restart. Readiness
+    (/health/ready) fails meanwhile; liveness does not touch the database.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("database unavailable, answering 503: %s", exception)
+        response = JsonResponse({"detail": "The service's database is temporarily unavailable; retry shortly."}, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
 
 
 def not_found(request, exception=None):

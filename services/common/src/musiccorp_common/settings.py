@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "musiccorp_common.correlation.CorrelationIdMiddleware",
     "musiccorp_common.requestlog.RequestLogMiddleware",
+    # Turns an unreachable database into 503 + Retry-After (sees what the view raised).
+    "musiccorp_common.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -9,6 +9,7 @@ Runs against the service's own Django project and its real database.
 import json
 import logging
 import logging.config
+import socket
 import uuid
 
 import pytest
@@ -33,6 +34,27 @@ class SharedBehaviourTests:
         response = client.get("/health/ready")
         assert response.status_code == 503
         assert response.json()["status"] == "unavailable"
+
+    @pytest.mark.django_db(transaction=True)
+    def test_an_unreachable_database_is_503_with_retry_after_and_recovers(self, client):
+        from django.db import connection
+
+        original_port = connection.settings_dict["PORT"]
+        connection.close()
+        connection.settings_dict["PORT"] = _closed_port()  # connections are refused, for real
+        try:
+            login = client.post("/admin/login/", {"username": "nobody", "password": "wrong"})
+            ready = client.get("/health/ready")
+            live = client.get("/health/live")
+        finally:
+            connection.close()
+            connection.settings_dict["PORT"] = original_port
+        assert login.status_code == 503
+        assert login["Retry-After"].isdigit()
+        assert "database" in login.json()["detail"]
+        assert ready.status_code == 503
+        assert live.status_code == 200
+        assert client.get("/health/ready").status_code == 200, "recovers without a restart"
 
     def test_metrics_are_prometheus_text(self, client):
         client.get("/health")
@@ -124,3 +146,10 @@ def call_wsgi(path: str, extra_environ: dict) -> _WsgiResult:
 
     body = b"".join(ForwardedPrefixMiddleware(get_wsgi_application())(environ, start_response))
     return _WsgiResult(captured["status"], captured["headers"], body.decode())
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
