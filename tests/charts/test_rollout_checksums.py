@@ -36,11 +36,17 @@ def test_secret_checksum_is_stable_across_renders() -> None:
 
 def test_existing_secret_replaces_the_generated_one() -> None:
     docs = parse(template("catalog", ["--set", "secrets.existingSecret=catalog-credentials"]).stdout)
-    assert not of_kind(docs, "Secret")
+    # Only the service token's Secret is left: the chart always generates it (docs/security.md).
+    assert [s["metadata"]["name"] for s in of_kind(docs, "Secret")] == ["musiccorp-catalog-service-token"]
     web = next(d for d in of_kind(docs, "Deployment"))["spec"]["template"]["spec"]["containers"][0]
     refs = {
         e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
         for e in web["env"]
         if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]
     }
-    assert refs == {"DATABASE_URL": "catalog-credentials", "DJANGO_SECRET_KEY": "catalog-credentials"}
+    assert refs == {
+        "DATABASE_URL": "catalog-credentials",
+        "DJANGO_SECRET_KEY": "catalog-credentials",
+        "SERVICE_TOKEN": "musiccorp-catalog-service-token",
+        "CALLER_TOKEN_ORDER": "musiccorp-order-service-token",
+    }
