@@ -24,6 +24,7 @@ from pathlib import Path
 import requests
 
 GATEWAY = "http://localhost:8080"
+INVENTORY = "http://127.0.0.1:5002"
 COMPLETION_TIMEOUT = 300
 
 
@@ -53,7 +54,8 @@ def prepare_sku(session: requests.Session, staff: tuple[str, str], units: int) -
         "currency": "EUR",
     }
     session.post(f"{GATEWAY}/api/catalog/albums", json=album, auth=staff, timeout=10).raise_for_status()
-    session.put(f"{GATEWAY}/api/inventory/stock/{sku}", json={"on_hand": units}, auth=staff, timeout=10).raise_for_status()
+    # Stock writes are not routable through the gateway (issue 8): set it on inventory's own port.
+    session.put(f"{INVENTORY}/stock/{sku}", json={"on_hand": units}, auth=staff, timeout=10).raise_for_status()
     return sku
 
 

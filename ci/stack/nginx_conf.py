@@ -1,11 +1,17 @@
 """Render the local gateway's nginx.conf from the route table (`gateway.routes` in values.yaml).
 
     nginx_conf.py --run-dir .run [--values charts/umbrella/values.yaml] [--deployed catalog,...]
+                  [--limit-scale 1]
 
 Per route one regex location `^<prefix>(/|$)((?!metrics|admin).*)`, forwarded to
 http://127.0.0.1:<port>/$2 with the query string; `admin` is let through only for routes with
 `admin: true`, `metrics` never. Routes whose service is not deployed answer a JSON 503, every
 other path a JSON 404. The gateway passes X-Correlation-ID on and makes one when it is absent.
+A route with `methods` answers a JSON 405 to any other method (inventory is read-only from outside);
+each of a route's `limits` is a limit_req zone keyed by the client address (an empty key, so not
+counted, for other paths and methods), answering a JSON 429; bodies over gateway.bodySizeLimit
+answer a JSON 413. --limit-scale multiplies every rate and burst (ci/bench runs with 100: its
+loopback load is one client at 20-80 orders/s, far over a shop client's limit).
 The output goes to <run-dir>/nginx/nginx.conf; pid, temp files and logs stay in the run dir.
 """
 
@@ -17,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from routes import VALUES_FILE, Route, load_routes
+from routes import VALUES_FILE, RateLimit, Route, load_body_size_limit, load_routes
 
 LISTEN = "127.0.0.1:8080"
 
@@ -52,6 +58,11 @@ http {{
         '"upstream":"$upstream_addr","duration":$request_time}}';
     access_log {logs}/gateway-access.log gateway;
 
+    # Abuse limits (issue 8): over a limit 429, over the body size 413, both as JSON below.
+    limit_req_status 429;
+    limit_req_log_level warn;
+    client_max_body_size {body_size};
+{limit_zones}
     proxy_http_version 1.1;
     proxy_connect_timeout 5s;
     proxy_read_timeout 60s;
@@ -65,6 +76,18 @@ http {{
         location @upstream_unavailable {{
             add_header X-Correlation-ID $correlation_id always;
             return 502 '{{"detail": "upstream service unavailable"}}\n';
+        }}
+
+        error_page 413 = @body_too_large;
+        location @body_too_large {{
+            add_header X-Correlation-ID $correlation_id always;
+            return 413 '{{"detail": "request body too large"}}\\n';
+        }}
+        error_page 429 = @rate_limited;
+        location @rate_limited {{
+            add_header X-Correlation-ID $correlation_id always;
+            add_header Retry-After 60 always;
+            return 429 '{{"detail": "too many requests, slow down"}}\\n';
         }}
 
         location = /healthz {{
@@ -84,7 +107,7 @@ _ROUTE = """
             proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Forwarded-Prefix {prefix};
             proxy_set_header X-Correlation-ID $correlation_id;
-            # = proxy_pass http://127.0.0.1:{port}/$2 + query string; the rewrite lets nginx
+{guards}            # = proxy_pass http://127.0.0.1:{port}/$2 + query string; the rewrite lets nginx
             # re-escape the path ($2 is decoded) and keeps the arguments.
             rewrite ^{prefix}(/|$)(.*)$ /$2 break;
             proxy_pass http://127.0.0.1:{port};
@@ -109,7 +132,60 @@ _TAIL = """
 """
 
 
-def render_route(route: Route, deployed: bool) -> str:
+_LIMIT_ZONE = """
+    # {name}: {method_text} {prefix}{path}, {rpm}r/m and a burst of {burst} per client address.
+    # The key is looked up after the route's rewrite, so $uri is the service's path.
+    map "$request_method:$uri" $limit_key_{name} {{
+        "~^{method_re}:{path_re}/?$" $binary_remote_addr;
+        default "";
+    }}
+    limit_req_zone $limit_key_{name} zone={name}:1m rate={rpm}r/m;
+"""
+
+_METHOD_GUARD = """\
+            if ($request_method !~ ^({methods})$) {{
+                add_header X-Correlation-ID $correlation_id always;
+                add_header Allow "{allow}" always;
+                return 405 '{{"detail": "method not allowed through the gateway"}}\\n';
+            }}
+"""
+
+
+def _scaled(limit: RateLimit, scale: int) -> tuple[int, int]:
+    return limit.rpm * scale, limit.burst * scale
+
+
+def render_limit_zones(routes: list[Route], scale: int = 1) -> str:
+    """The http-level map and limit_req_zone of every rate limit in the table."""
+    parts = []
+    for route in routes:
+        for limit in route.limits:
+            rpm, burst = _scaled(limit, scale)
+            parts.append(
+                _LIMIT_ZONE.format(
+                    name=limit.name,
+                    method_text=limit.method or "any method,",
+                    method_re=limit.method or "[A-Z]+",
+                    prefix=route.prefix,
+                    path=limit.path,
+                    path_re=limit.path.rstrip("/"),
+                    rpm=rpm,
+                    burst=burst,
+                )
+            )
+    return "".join(parts)
+
+
+def _render_guards(route: Route, scale: int) -> str:
+    guards = ""
+    if route.methods:
+        guards += _METHOD_GUARD.format(methods="|".join(route.methods), allow=", ".join(route.methods))
+    for limit in route.limits:
+        guards += f"            limit_req zone={limit.name} burst={_scaled(limit, scale)[1]} nodelay;\n"
+    return guards
+
+
+def render_route(route: Route, deployed: bool, scale: int = 1) -> str:
     """The location block of one route."""
     if not deployed:
         return _NOT_DEPLOYED.format(prefix=route.prefix, service=route.service)
@@ -119,16 +195,30 @@ def render_route(route: Route, deployed: bool) -> str:
         port=route.port,
         blocked="metrics" if route.admin else "metrics|admin",
         admin_state="reachable" if route.admin else "blocked",
+        guards=_render_guards(route, scale),
     )
 
 
 def render(
-    routes: list[Route], deployed: set[str] | None, run_dir: Path, values: Path = VALUES_FILE, listen: str = LISTEN
+    routes: list[Route],
+    deployed: set[str] | None,
+    run_dir: Path,
+    values: Path = VALUES_FILE,
+    listen: str = LISTEN,
+    limit_scale: int = 1,
 ) -> str:
     """The whole nginx.conf; `deployed` None means every route's service is deployed."""
     run_dir = run_dir.resolve()
-    parts = [_HEAD.format(values=values, nginx_dir=run_dir / "nginx", logs=run_dir / "logs", listen=listen)]
-    parts += [render_route(r, deployed is None or r.service in deployed) for r in routes]
+    head = _HEAD.format(
+        values=values,
+        nginx_dir=run_dir / "nginx",
+        logs=run_dir / "logs",
+        listen=listen,
+        body_size=load_body_size_limit(values),
+        limit_zones=render_limit_zones(routes, limit_scale),
+    )
+    parts = [head]
+    parts += [render_route(r, deployed is None or r.service in deployed, limit_scale) for r in routes]
     parts.append(_TAIL)
     return "".join(parts)
 
@@ -142,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--values", type=Path, default=VALUES_FILE)
     parser.add_argument("--listen", default=LISTEN)
+    parser.add_argument("--limit-scale", type=int, default=1, help="multiply every rate limit and burst (ci/bench: 100)")
     parser.add_argument(
         "--deployed",
         help="comma-separated services to route (default: those with services/<svc>/manage.py; 'all' for every route)",
@@ -159,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     (args.run_dir / "logs").mkdir(parents=True, exist_ok=True)
     target = out_dir / "nginx.conf"
-    target.write_text(render(routes, deployed, args.run_dir, args.values, args.listen))
+    target.write_text(render(routes, deployed, args.run_dir, args.values, args.listen, args.limit_scale))
     print(target)
     return 0
 

@@ -21,16 +21,17 @@ def prefix_matches(prefix: str, path: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip("/") + "/")
 
 
-def forward(docs: tuple[dict, ...], request: str) -> tuple[str, int, str, str] | None:
+def forward(docs: tuple[dict, ...], request: str, method: str = "GET") -> tuple[str, int, str, str] | None:
     """(backend, port, path the service sees, X-Forwarded-Prefix) for a request, or None (404).
-    Among matching rules the longest prefix wins, as the spec orders them."""
+    Among matching rules the longest prefix wins, as the spec orders them; a match with a
+    `method` matches only that method."""
     candidates = []
     for route in of_kind(docs, "HTTPRoute"):
         for rule in route["spec"]["rules"]:
             for match in rule["matches"]:
                 value = match["path"]["value"]
                 assert match["path"]["type"] == "PathPrefix"
-                if prefix_matches(value, request):
+                if prefix_matches(value, request) and match.get("method", method) == method:
                     candidates.append((len(value), value, rule))
     if not candidates:
         return None
@@ -112,3 +113,22 @@ def test_bad_gateway_values_fail_readably(args: list[str], message: str) -> None
     proc = template("umbrella", [*GATEWAYAPI, *args], expect_ok=False)
     assert proc.returncode != 0
     assert message in proc.stderr, proc.stderr
+
+
+INVENTORY_WRITES = ["/api/inventory/stock/CD001", "/api/inventory/stock/CD001/reserve", "/api/inventory/stock/CD001/release"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("request_path", INVENTORY_WRITES)
+def test_inventory_writes_match_no_rule(method: str, request_path: str) -> None:
+    """Inventory is read-only from outside (issue 8): its rules match GET and HEAD only."""
+    docs = render_case("umbrella-gatewayapi")
+    assert forward(docs, request_path, method) is None
+    for read in ("GET", "HEAD"):
+        expected = ("musiccorp-inventory", 5002, "/stock/CD001", "/api/inventory")
+        assert forward(docs, "/api/inventory/stock/CD001", read) == expected
+
+
+def test_routes_without_methods_match_every_method() -> None:
+    docs = render_case("umbrella-gatewayapi")
+    assert forward(docs, "/api/orders/orders", "POST") == ("musiccorp-order", 5003, "/orders", "/api/orders")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nginx_conf
@@ -124,3 +125,79 @@ def test_generated_config_passes_nginx_t(tmp_path, deployed):
 
 def test_route_objects_are_plain():
     assert Route("/api/x", "x", 1) == Route(prefix="/api/x", service="x", port=1, admin=False)
+
+
+def _route_block(conf: str, route: Route) -> str:
+    return conf.split(f"location ~ ^{route.prefix}(/|$)", 1)[1].split("\n        }\n", 1)[0]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.service)
+def test_routes_with_methods_answer_405_to_other_methods(conf, route):
+    block = _route_block(conf, route)
+    if route.methods:
+        assert f"if ($request_method !~ ^({'|'.join(route.methods)})$)" in block
+        assert 'return 405 \'{"detail"' in block
+    else:
+        assert "return 405" not in block
+    assert [r.methods for r in ROUTES if r.service == "inventory"] == [("GET", "HEAD")]
+
+
+def test_rate_limits_are_per_client_zones_answering_429(conf):
+    limits = {lim.name: (route, lim) for route in ROUTES for lim in route.limits}
+    assert {"order_placement", "admin_login"} <= limits.keys()
+    assert "limit_req_status 429;" in conf
+    assert "error_page 429 = @rate_limited;" in conf
+    for name, (route, limit) in limits.items():
+        assert f'map "$request_method:$uri" $limit_key_{name} {{' in conf
+        assert f"limit_req_zone $limit_key_{name} zone={name}:1m rate={limit.rpm}r/m;" in conf
+        assert f"limit_req zone={name} burst={limit.burst} nodelay;" in _route_block(conf, route)
+    assert '"~^POST:/orders/?$" $binary_remote_addr;' in conf
+
+
+def test_limit_scale_multiplies_rates_and_bursts(tmp_path):
+    conf = nginx_conf.render(ROUTES, deployed=None, run_dir=tmp_path, limit_scale=100)
+    [order] = [r for r in ROUTES if r.service == "order"]
+    for limit in order.limits:
+        assert f"rate={limit.rpm * 100}r/m;" in conf
+        assert f"limit_req zone={limit.name} burst={limit.burst * 100} nodelay;" in conf
+
+
+def test_body_size_limit_answers_413_json(conf):
+    assert "client_max_body_size 1m;" in conf
+    assert "error_page 413 = @body_too_large;" in conf
+    assert 'return 413 \'{"detail": "request body too large"}\\n\';' in conf
+
+
+def test_route_table_rejects_bad_methods_and_limits(tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("gateway:\n  routes:\n    - {prefix: /api/a, service: a, port: 1, methods: [GET, FETCH]}\n")
+    with pytest.raises(RouteTableError, match="methods"):
+        load_routes(values)
+    values.write_text("gateway:\n  routes:\n    - {prefix: /api/a, service: a, port: 1, limits: [{name: x, path: /a}]}\n")
+    with pytest.raises(RouteTableError, match="rpm"):
+        load_routes(values)
+    values.write_text(
+        "gateway:\n  routes:\n    - {prefix: /api/a, service: a, port: 1, limits: [{name: x, path: '/a;b', rpm: 1}]}\n"
+    )
+    with pytest.raises(RouteTableError, match="plain service path"):
+        load_routes(values)
+
+
+def test_ingress_server_snippet_passes_nginx_t(tmp_path):
+    """The generated global snippet of ingress-nginx (ci/ingress_snippet.py) is valid server config."""
+    script = Path(nginx_conf.__file__).resolve().parents[1] / "ingress_snippet.py"
+    snippet = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n  server {{\n    listen 127.0.0.1:8080;\n"
+        f"{snippet}    location / {{ return 200; }}\n  }}\n}}\n"
+    )
+    proc = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", "nginx.conf", "-e", str(tmp_path / "err.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
