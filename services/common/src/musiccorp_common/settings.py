@@ -25,12 +25,39 @@ if env_str("POD_IP", default=""):
     ALLOWED_HOSTS.append(env_str("POD_IP"))
 # https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Addresses (CIDRs) of the proxies whose X-Forwarded-* headers are believed: the gateway.
+# musiccorp_common.proxies.TrustedProxyMiddleware drops those headers from anyone else, so
+# SECURE_PROXY_SSL_HEADER, USE_X_FORWARDED_HOST and X-Forwarded-Prefix act only on them.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
 # Behind the gateway the original scheme arrives in X-Forwarded-Proto; trust it only when the
 # deployment says a proxy sets it (the gateway does, locally and in the cluster).
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
 if env_bool("DJANGO_BEHIND_PROXY", default=True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Clients reach the shop over HTTPS at the gateway (production): HSTS, secure cookies and a
+# redirect of plain-HTTP gateway requests. Off in the local stack, which is plain
+# http://localhost:8080. In-cluster calls and probes to the pod are never redirected
+# (musiccorp_common.proxies.GatewaySecurityMiddleware).
+SECURE_HTTPS = env_bool("DJANGO_SECURE_HTTPS", default=False)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+# https://docs.djangoproject.com/en/5.2/ref/settings/#session-cookie-secure
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-cookie-secure
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-seconds
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000) if SECURE_HTTPS else 0
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-include-subdomains
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-preload
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+# The admin's path on the service (the gateway routes <prefix>/admin/ to it).
+ADMIN_URL = env_str("DJANGO_ADMIN_URL", default="admin/")
+# Django's security.W001 looks for the SecurityMiddleware by its dotted name; ours is a
+# subclass, and musiccorp_common.checks (musiccorp.W001) makes the same demand of it.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#silenced-system-checks
+SILENCED_SYSTEM_CHECKS = ["security.W001"]
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
 DATABASES = {
@@ -58,11 +85,13 @@ SHARED_APPS = ["musiccorp_common"]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + SHARED_APPS
 
 MIDDLEWARE = [
+    # Before anything reads X-Forwarded-*: drops them unless the peer is a trusted proxy.
+    "musiccorp_common.proxies.TrustedProxyMiddleware",
     # First and last so they see every request and response, including errors.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "musiccorp_common.correlation.CorrelationIdMiddleware",
     "musiccorp_common.requestlog.RequestLogMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "musiccorp_common.proxies.GatewaySecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,6 +185,10 @@ EVENTS_RELAY_IDLE_SECONDS = env_float("EVENTS_RELAY_IDLE_SECONDS", 1.0)
 EVENTS_TOPIC_PREFIX = env_str("EVENTS_TOPIC_PREFIX", default="")
 # Port of the consumer process's /health/live, /health/ready and /metrics (0: none).
 EVENTS_CONSUMER_HEALTH_PORT = env_int("EVENTS_CONSUMER_HEALTH_PORT", 0)
+# Address it binds: loopback by default (the local stack); the chart sets the pod IP.
+EVENTS_CONSUMER_HEALTH_HOST = env_str("EVENTS_CONSUMER_HEALTH_HOST", default="127.0.0.1")
+# Days processed-event and sent outbox rows are kept before prune_events deletes them.
+EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7)
 
 # Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" switches export off.
 OTEL_TRACES_EXPORTER = env_str("OTEL_TRACES_EXPORTER", default="otlp")
