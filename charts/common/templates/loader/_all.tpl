@@ -15,6 +15,7 @@ any object is emitted. Each resource define emits nothing when disabled.
   "musiccorp-common.deployment.web"
   "musiccorp-common.deployment.consumer"
   "musiccorp-common.job.migrate"
+  "musiccorp-common.cronjob.prune"
   "musiccorp-common.pdb.web"
   "musiccorp-common.hpa.web"
   "musiccorp-common.networkpolicy.app"

@@ -139,6 +139,34 @@ django:
   extraAllowedHosts: []
   ## @param django.logLevel LOG_LEVEL
   logLevel: INFO
+  ## @param django.gatewayHost Host clients use through the gateway (the umbrella's gateway.host; set it in global.serviceDefaults): added to DJANGO_ALLOWED_HOSTS, and its origin (https:// with secureHttps, http:// otherwise) to DJANGO_CSRF_TRUSTED_ORIGINS
+  gatewayHost: ""
+  ## @param django.secureHttps DJANGO_SECURE_HTTPS: clients reach the gateway over HTTPS, so HSTS, secure cookies and an HTTPS redirect of gateway requests (in-cluster calls and probes are not redirected)
+  secureHttps: false
+  ## @param django.trustedProxies DJANGO_TRUSTED_PROXIES: CIDRs whose X-Forwarded-* headers are believed (the gateway's pods: set the cluster's pod CIDR, or narrower); from any other address they are dropped
+  trustedProxies:
+    - 10.0.0.0/8
+  ## @param django.adminUrl DJANGO_ADMIN_URL: path of the Django admin on the service (the gateway routes <prefix>/admin/, so change both together)
+  adminUrl: admin/
+## @section Retention of event rows
+prune:
+  ## @param prune.enabled Render the CronJob that runs `manage.py prune_events`
+  enabled: true
+  ## @param prune.schedule Cron schedule of the prune CronJob
+  schedule: "17 3 * * *"
+  ## @param prune.retentionDays EVENTS_RETENTION_DAYS: processed-event and sent outbox rows older than this many days are deleted
+  retentionDays: 7
+  ## @param prune.activeDeadlineSeconds Upper bound on one run
+  activeDeadlineSeconds: 600
+  ## @param prune.ttlSecondsAfterFinished Delete a finished Job after this many seconds
+  ttlSecondsAfterFinished: 86400
+  ## @param prune.resources Resources of the prune container
+  resources:
+    requests:
+      cpu: 50m
+      memory: 128Mi
+    limits:
+      memory: 256Mi
 database:
   ## @param database.host PostgreSQL host (tpl)
   host: {{ "{{ .Release.Name }}-postgres" | quote }}
