@@ -11,6 +11,7 @@ any object is emitted. Each resource define emits nothing when disabled.
   "musiccorp-common.serviceaccount.app"
   "musiccorp-common.configmap.env"
   "musiccorp-common.secret.app"
+  "musiccorp-common.secret.superuser"
   "musiccorp-common.service.web"
   "musiccorp-common.deployment.web"
   "musiccorp-common.deployment.consumer"

@@ -206,6 +206,15 @@ secrets:
     databaseUrl: DATABASE_URL
     ## @param secrets.keys.djangoSecretKey Key of DJANGO_SECRET_KEY in the Secret
     djangoSecretKey: DJANGO_SECRET_KEY
+superuser:
+  ## @param superuser.enabled Create the admin superuser: a Secret with a generated password (kept across upgrades), applied by the migration Job with `manage.py ensure_superuser`
+  enabled: false
+  ## @param superuser.username DJANGO_SUPERUSER_USERNAME
+  username: admin
+  ## @param superuser.email DJANGO_SUPERUSER_EMAIL
+  email: admin@musiccorp.invalid
+  ## @param superuser.existingSecret Secret made outside the chart with DJANGO_SUPERUSER_USERNAME, _EMAIL and _PASSWORD (no Secret is rendered then)
+  existingSecret: ""
 
 ## @section Identity and availability
 serviceAccount:
