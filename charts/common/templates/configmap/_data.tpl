@@ -16,7 +16,7 @@ DJANGO_CSRF_TRUSTED_ORIGINS: {{ printf "%s://%s" (ternary "https" "http" $.Value
 {{- end }}
 DJANGO_SECURE_HTTPS: {{ .Values.django.secureHttps | toString | quote }}
 DJANGO_TRUSTED_PROXIES: {{ join "," .Values.django.trustedProxies | quote }}
-DJANGO_ADMIN_URL: {{ .Values.django.adminUrl | quote }}
+DJANGO_ADMIN_PATH: {{ .Values.django.adminPath | quote }}
 EVENTS_RETENTION_DAYS: {{ .Values.prune.retentionDays | toString | quote }}
 LOG_LEVEL: {{ .Values.django.logLevel | quote }}
 KAFKA_BOOTSTRAP_SERVERS: {{ tpl .Values.kafka.bootstrapServers . | quote }}

@@ -146,8 +146,8 @@ django:
   ## @param django.trustedProxies DJANGO_TRUSTED_PROXIES: CIDRs whose X-Forwarded-* headers are believed (the gateway's pods: set the cluster's pod CIDR, or narrower); from any other address they are dropped
   trustedProxies:
     - 10.0.0.0/8
-  ## @param django.adminUrl DJANGO_ADMIN_URL: path of the Django admin on the service (the gateway routes <prefix>/admin/, so change both together)
-  adminUrl: admin/
+  ## @param django.adminPath DJANGO_ADMIN_PATH: path of the Django admin on the service (the gateway routes <prefix>/admin/, so change both together)
+  adminPath: admin/
 ## @section Retention of event rows
 prune:
   ## @param prune.enabled Render the CronJob that runs `manage.py prune_events`

@@ -53,7 +53,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-preload
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 # The admin's path on the service (the gateway routes <prefix>/admin/ to it).
-ADMIN_URL = env_str("DJANGO_ADMIN_URL", default="admin/")
+ADMIN_URL = env_str("DJANGO_ADMIN_PATH", default="admin/")
 # Django's security.W001 looks for the SecurityMiddleware by its dotted name; ours is a
 # subclass, and musiccorp_common.checks (musiccorp.W001) makes the same demand of it.
 # https://docs.djangoproject.com/en/5.2/ref/settings/#silenced-system-checks
