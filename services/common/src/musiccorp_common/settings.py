@@ -7,6 +7,7 @@ above it. Test runs set the same variables (see tox.ini).
 """
 
 import os
+from datetime import timedelta
 
 import dj_database_url
 
@@ -80,7 +81,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "django_prometheus"]
+THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "django_prometheus", "axes"]
 SHARED_APPS = ["musiccorp_common"]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + SHARED_APPS
 
@@ -99,8 +100,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers a locked-out admin login (django-axes); after authentication.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# Admin login throttling (django-axes): failed logins are rows in the service's database, so
+# every gunicorn worker and every pod sees the same count. Locked per (username, client IP);
+# the client IP is the gateway's X-Forwarded-For entry, believed only from TRUSTED_PROXIES.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#authentication-backends
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_ENABLED = env_bool("DJANGO_LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "musiccorp_common.proxies.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
