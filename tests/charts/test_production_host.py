@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import pytest
-from chartlib import ROOT, of_kind, render_case
+from chartlib import ROOT, of_kind, render_case, template
 
 SERVICES = ["catalog", "inventory", "order", "payment", "shipping"]
 GATEWAY_HOST = "shop.example.com"
@@ -111,3 +111,9 @@ def test_consumer_health_binds_the_pod_ip():
         assert env["EVENTS_CONSUMER_HEALTH_HOST"]["value"] == "$(POD_IP)"
         names = [e["name"] for e in container["env"]]
         assert names.index("POD_IP") < names.index("EVENTS_CONSUMER_HEALTH_HOST")
+
+
+def test_gateway_host_without_the_services_host_fails_the_render():
+    proc = template("umbrella", ["--set", "gateway.host=shop.example.com"], expect_ok=False)
+    assert proc.returncode != 0
+    assert "global.serviceDefaults.django.gatewayHost" in proc.stdout + proc.stderr
