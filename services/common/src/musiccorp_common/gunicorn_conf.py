@@ -21,7 +21,7 @@ from musiccorp_common.logging import JsonFormatter
 bind = f"{env_str('BIND_HOST', default='0.0.0.0')}:{env_int('PORT', 8000)}"  # noqa: S104
 # gunicorn sets wsgi.url_scheme from X-Forwarded-Proto only for these peers: the same
 # DJANGO_TRUSTED_PROXIES (CIDRs) the settings trust (musiccorp_common.proxies).
-forwarded_allow_ips = env_list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+forwarded_allow_ips = ",".join(env_list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"]))
 workers = env_int("WEB_CONCURRENCY", 2)
 threads = env_int("GUNICORN_THREADS", 1)
 timeout = env_int("GUNICORN_TIMEOUT", 30)
