@@ -1,5 +1,6 @@
 """order's URLs: the order API, the operators' admin, and the shared health/metrics/docs routes."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,6 @@ from musiccorp_common.urls import urlpatterns as shared_urlpatterns
 
 urlpatterns = [
     path("", include("orders.api.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     *shared_urlpatterns,
 ]

@@ -1,5 +1,6 @@
 """payment's URLs: the read-only payment API, the admin, and the shared health/metrics/docs routes."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,6 @@ from musiccorp_common.urls import urlpatterns as shared_urlpatterns
 
 urlpatterns = [
     path("", include("payments.api.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     *shared_urlpatterns,
 ]

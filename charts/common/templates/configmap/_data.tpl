@@ -7,9 +7,17 @@ Peer URLs: each entry of `peers` (name: port) becomes <NAME>_URL=http://<release
 {{- $fullname := include "musiccorp-common.names.fullname" . -}}
 {{- $hosts := list $fullname (printf "%s.%s.svc" $fullname .Release.Namespace) "localhost" "127.0.0.1" -}}
 {{- $hosts = concat $hosts .Values.django.extraAllowedHosts -}}
+{{- with .Values.django.gatewayHost }}{{ $hosts = append $hosts . }}{{ end -}}
 SERVICE_NAME: {{ include "musiccorp-common.names.name" . | quote }}
 DJANGO_SETTINGS_MODULE: {{ .Values.django.settingsModule | quote }}
 DJANGO_ALLOWED_HOSTS: {{ join "," $hosts | quote }}
+{{- with .Values.django.gatewayHost }}
+DJANGO_CSRF_TRUSTED_ORIGINS: {{ printf "%s://%s" (ternary "https" "http" $.Values.django.secureHttps) . | quote }}
+{{- end }}
+DJANGO_SECURE_HTTPS: {{ .Values.django.secureHttps | toString | quote }}
+DJANGO_TRUSTED_PROXIES: {{ join "," .Values.django.trustedProxies | quote }}
+DJANGO_ADMIN_PATH: {{ .Values.django.adminPath | quote }}
+EVENTS_RETENTION_DAYS: {{ .Values.prune.retentionDays | toString | quote }}
 LOG_LEVEL: {{ .Values.django.logLevel | quote }}
 KAFKA_BOOTSTRAP_SERVERS: {{ tpl .Values.kafka.bootstrapServers . | quote }}
 PROMETHEUS_MULTIPROC_DIR: "/tmp/metrics"

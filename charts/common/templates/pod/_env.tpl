@@ -38,4 +38,7 @@ scrapers such as Prometheus send the pod IP as Host), the service's own credenti
   valueFrom:
     fieldRef:
       fieldPath: status.podIP
+{{- /* the consumer's health server listens on the pod IP only (probes and scrapes use it) */}}
+- name: EVENTS_CONSUMER_HEALTH_HOST
+  value: "$(POD_IP)"
 {{- end -}}

@@ -139,6 +139,34 @@ django:
   extraAllowedHosts: []
   ## @param django.logLevel LOG_LEVEL
   logLevel: INFO
+  ## @param django.gatewayHost Host clients use through the gateway (the umbrella's gateway.host; set it in global.serviceDefaults): added to DJANGO_ALLOWED_HOSTS, and its origin (https:// with secureHttps, http:// otherwise) to DJANGO_CSRF_TRUSTED_ORIGINS
+  gatewayHost: ""
+  ## @param django.secureHttps DJANGO_SECURE_HTTPS: clients reach the gateway over HTTPS, so HSTS, secure cookies and an HTTPS redirect of gateway requests (in-cluster calls and probes are not redirected)
+  secureHttps: false
+  ## @param django.trustedProxies DJANGO_TRUSTED_PROXIES: CIDRs whose X-Forwarded-* headers are believed (the gateway's pods: set the cluster's pod CIDR, or narrower); from any other address they are dropped
+  trustedProxies:
+    - 10.0.0.0/8
+  ## @param django.adminPath DJANGO_ADMIN_PATH: path of the Django admin on the service (the gateway routes <prefix>/admin/, so change both together)
+  adminPath: admin/
+## @section Retention of event rows
+prune:
+  ## @param prune.enabled Render the CronJob that runs `manage.py prune_events`
+  enabled: true
+  ## @param prune.schedule Cron schedule of the prune CronJob
+  schedule: "17 3 * * *"
+  ## @param prune.retentionDays EVENTS_RETENTION_DAYS: processed-event and sent outbox rows older than this many days are deleted
+  retentionDays: 7
+  ## @param prune.activeDeadlineSeconds Upper bound on one run
+  activeDeadlineSeconds: 600
+  ## @param prune.ttlSecondsAfterFinished Delete a finished Job after this many seconds
+  ttlSecondsAfterFinished: 86400
+  ## @param prune.resources Resources of the prune container
+  resources:
+    requests:
+      cpu: 50m
+      memory: 128Mi
+    limits:
+      memory: 256Mi
 database:
   ## @param database.host PostgreSQL host (tpl)
   host: {{ "{{ .Release.Name }}-postgres" | quote }}
@@ -178,6 +206,15 @@ secrets:
     databaseUrl: DATABASE_URL
     ## @param secrets.keys.djangoSecretKey Key of DJANGO_SECRET_KEY in the Secret
     djangoSecretKey: DJANGO_SECRET_KEY
+superuser:
+  ## @param superuser.enabled Create the admin superuser: a Secret with a generated password (kept across upgrades), applied by the migration Job with `manage.py ensure_superuser`
+  enabled: false
+  ## @param superuser.username DJANGO_SUPERUSER_USERNAME
+  username: admin
+  ## @param superuser.email DJANGO_SUPERUSER_EMAIL
+  email: admin@musiccorp.invalid
+  ## @param superuser.existingSecret Secret made outside the chart with DJANGO_SUPERUSER_USERNAME, _EMAIL and _PASSWORD (no Secret is rendered then)
+  existingSecret: ""
 
 ## @section Identity and availability
 serviceAccount:

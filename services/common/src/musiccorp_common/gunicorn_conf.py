@@ -6,6 +6,7 @@ Environment:
 - GUNICORN_TIMEOUT (default 30): a worker silent this long is killed and replaced.
 - GUNICORN_GRACEFUL_TIMEOUT (default 30): on SIGTERM, workers finish requests in hand for at
   most this long. The chart sets terminationGracePeriodSeconds above it.
+- DJANGO_TRUSTED_PROXIES: peers whose X-Forwarded-Proto sets the scheme (the settings' list).
 - PROMETHEUS_MULTIPROC_DIR: where workers share metrics (required with several workers, so
   /metrics adds up all of them rather than whichever worker answered).
 """
@@ -13,11 +14,14 @@ Environment:
 import os
 import shutil
 
-from musiccorp_common.env import env_int, env_str
+from musiccorp_common.env import env_int, env_list, env_str
 from musiccorp_common.logging import JsonFormatter
 
 # All interfaces by default: in a pod the kubelet and the Service reach it on the pod IP.
 bind = f"{env_str('BIND_HOST', default='0.0.0.0')}:{env_int('PORT', 8000)}"  # noqa: S104
+# gunicorn sets wsgi.url_scheme from X-Forwarded-Proto only for these peers: the same
+# DJANGO_TRUSTED_PROXIES (CIDRs) the settings trust (musiccorp_common.proxies).
+forwarded_allow_ips = ",".join(env_list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"]))
 workers = env_int("WEB_CONCURRENCY", 2)
 threads = env_int("GUNICORN_THREADS", 1)
 timeout = env_int("GUNICORN_TIMEOUT", 30)

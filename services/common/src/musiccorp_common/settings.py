@@ -7,6 +7,7 @@ above it. Test runs set the same variables (see tox.ini).
 """
 
 import os
+from datetime import timedelta
 
 import dj_database_url
 
@@ -25,12 +26,39 @@ if env_str("POD_IP", default=""):
     ALLOWED_HOSTS.append(env_str("POD_IP"))
 # https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Addresses (CIDRs) of the proxies whose X-Forwarded-* headers are believed: the gateway.
+# musiccorp_common.proxies.TrustedProxyMiddleware drops those headers from anyone else, so
+# SECURE_PROXY_SSL_HEADER, USE_X_FORWARDED_HOST and X-Forwarded-Prefix act only on them.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
 # Behind the gateway the original scheme arrives in X-Forwarded-Proto; trust it only when the
 # deployment says a proxy sets it (the gateway does, locally and in the cluster).
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
 if env_bool("DJANGO_BEHIND_PROXY", default=True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Clients reach the shop over HTTPS at the gateway (production): HSTS, secure cookies and a
+# redirect of plain-HTTP gateway requests. Off in the local stack, which is plain
+# http://localhost:8080. In-cluster calls and probes to the pod are never redirected
+# (musiccorp_common.proxies.GatewaySecurityMiddleware).
+SECURE_HTTPS = env_bool("DJANGO_SECURE_HTTPS", default=False)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+# https://docs.djangoproject.com/en/5.2/ref/settings/#session-cookie-secure
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-cookie-secure
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-seconds
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000) if SECURE_HTTPS else 0
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-include-subdomains
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-preload
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+# The admin's path on the service (the gateway routes <prefix>/admin/ to it).
+ADMIN_URL = env_str("DJANGO_ADMIN_PATH", default="admin/")
+# Django's security.W001 looks for the SecurityMiddleware by its dotted name; ours is a
+# subclass, and musiccorp_common.checks (musiccorp.W001) makes the same demand of it.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#silenced-system-checks
+SILENCED_SYSTEM_CHECKS = ["security.W001"]
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
 DATABASES = {
@@ -53,18 +81,20 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "django_prometheus"]
+THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "django_prometheus", "axes"]
 SHARED_APPS = ["musiccorp_common"]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + SHARED_APPS
 
 MIDDLEWARE = [
+    # Before anything reads X-Forwarded-*: drops them unless the peer is a trusted proxy.
+    "musiccorp_common.proxies.TrustedProxyMiddleware",
     # First and last so they see every request and response, including errors.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "musiccorp_common.correlation.CorrelationIdMiddleware",
     "musiccorp_common.requestlog.RequestLogMiddleware",
     # Turns an unreachable database into 503 + Retry-After (sees what the view raised).
     "musiccorp_common.errors.DatabaseUnavailableMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "musiccorp_common.proxies.GatewaySecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,8 +102,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers a locked-out admin login (django-axes); after authentication.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# Admin login throttling (django-axes): failed logins are rows in the service's database, so
+# every gunicorn worker and every pod sees the same count. Locked per (username, client IP);
+# the client IP is the gateway's X-Forwarded-For entry, believed only from TRUSTED_PROXIES.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#authentication-backends
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_ENABLED = env_bool("DJANGO_LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "musiccorp_common.proxies.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -164,6 +213,10 @@ EVENTS_RELAY_IDLE_SECONDS = env_float("EVENTS_RELAY_IDLE_SECONDS", 1.0)
 EVENTS_TOPIC_PREFIX = env_str("EVENTS_TOPIC_PREFIX", default="")
 # Port of the consumer process's /health/live, /health/ready and /metrics (0: none).
 EVENTS_CONSUMER_HEALTH_PORT = env_int("EVENTS_CONSUMER_HEALTH_PORT", 0)
+# Address it binds: loopback by default (the local stack); the chart sets the pod IP.
+EVENTS_CONSUMER_HEALTH_HOST = env_str("EVENTS_CONSUMER_HEALTH_HOST", default="127.0.0.1")
+# Days processed-event and sent outbox rows are kept before prune_events deletes them.
+EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7)
 
 # Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" switches export off.
 OTEL_TRACES_EXPORTER = env_str("OTEL_TRACES_EXPORTER", default="otlp")

@@ -45,7 +45,11 @@ class ConsumeCommand(BaseCommand):
         server = None
         if settings.EVENTS_CONSUMER_HEALTH_PORT:
             server = serve_health(
-                settings.EVENTS_CONSUMER_HEALTH_PORT, lambda: consumer.heartbeat, _database_ok, settings.PROMETHEUS_MULTIPROC_DIR
+                settings.EVENTS_CONSUMER_HEALTH_HOST,
+                settings.EVENTS_CONSUMER_HEALTH_PORT,
+                lambda: consumer.heartbeat,
+                _database_ok,
+                settings.PROMETHEUS_MULTIPROC_DIR,
             )
         if relay:
             relay.start()

@@ -1,7 +1,7 @@
 """A tiny HTTP server in the consumer process: /health/live, /health/ready and /metrics for probes and Prometheus.
 
 The consumer has no web framework around it, so it answers these itself on
-EVENTS_CONSUMER_HEALTH_PORT. Live means the loop turned recently; ready also means the
+EVENTS_CONSUMER_HEALTH_HOST:EVENTS_CONSUMER_HEALTH_PORT. Live means the loop turned recently; ready also means the
 database answers.
 """
 
@@ -26,7 +26,12 @@ def _registry(multiprocess_dir: str):
 
 
 def serve_health(
-    port: int, heartbeat: Callable[[], float], database_ok: Callable[[], bool], multiprocess_dir: str, stale_after: float = 60.0
+    host: str,
+    port: int,
+    heartbeat: Callable[[], float],
+    database_ok: Callable[[], bool],
+    multiprocess_dir: str,
+    stale_after: float = 60.0,
 ) -> ThreadingHTTPServer:
     """Start the server in a daemon thread and return it (``shutdown()`` stops it)."""
 
@@ -53,7 +58,8 @@ def serve_health(
         def log_message(self, format, *args):  # probes every few seconds would flood the log
             return
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 -- probes reach the pod IP
+    # EVENTS_CONSUMER_HEALTH_HOST: loopback locally, the pod IP in the chart (probes use it).
+    server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="consumer-health", daemon=True).start()
-    logger.info("consumer health on port %d", port)
+    logger.info("consumer health on %s:%d", host, port)
     return server
