@@ -43,4 +43,9 @@ def test_existing_secret_replaces_the_generated_one() -> None:
         for e in web["env"]
         if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]
     }
-    assert refs == {"DATABASE_URL": "catalog-credentials", "DJANGO_SECRET_KEY": "catalog-credentials"}
+    assert refs == {
+        "DATABASE_URL": "catalog-credentials",
+        "DJANGO_SECRET_KEY": "catalog-credentials",
+        # Strimzi's Secret of the service's KafkaUser, not the service's own
+        "KAFKA_SASL_PASSWORD": "musiccorp-kafka-catalog",
+    }

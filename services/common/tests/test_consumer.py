@@ -145,6 +145,21 @@ def test_event_on_the_wrong_topic_is_dead_lettered(kafka_topics, bootstrap):
     assert len(read_all(bootstrap, f"{kafka_topics}order.cancelled.dlq", expect=1)) == 1
 
 
+def test_envelope_from_a_service_that_does_not_own_the_topic_is_dead_lettered(kafka_topics, bootstrap):
+    order_id = str(uuid.uuid4())
+    forged = build_envelope(
+        "order.cancelled", {"order_id": order_id, "reason": "r"}, producer="payment", correlation_id="c"
+    )
+    message, _ = cancelled_message(order_id, topic_prefix=kafka_topics, event=forged)
+    consumer = run_loop([message], dlq_producer=Producer({"bootstrap.servers": bootstrap}))
+    assert not Effect.objects.exists()
+    assert not ProcessedEvent.objects.filter(event_id=forged.event_id).exists()
+    assert len(consumer.committed) == 1  # parked, not retried forever
+    dead = read_all(bootstrap, f"{kafka_topics}order.cancelled.dlq", expect=1)
+    error = dict(dead[0].headers())["x-dlq-error"]
+    assert error.startswith(b"ForeignProducer: producer 'payment' does not own 'order.cancelled'")
+
+
 def test_fatal_kafka_error_stops_the_loop(kafka_topics):
     with pytest.raises(ConsumerFailed, match="fatal"):
         run_loop([FakeMessage("t", b"", error=kafka_error(fatal=True))])
