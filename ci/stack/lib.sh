@@ -49,7 +49,8 @@ daemon_base_dir() {
 link_into_run_dir() { [ "$1" = "$2" ] || ln -sfn "$1" "$2"; }
 
 load_secrets() {
-  [ -f "$SECRETS_FILE" ] || "$STACK_DIR/secrets"
+  # Always: the script only appends keys a run dir made by an older checkout lacks.
+  "$STACK_DIR/secrets"
   set -a
   # shellcheck disable=SC1090
   . "$SECRETS_FILE"
