@@ -108,7 +108,11 @@ def test_poison_message_is_dead_lettered_and_the_saga_goes_on(stack, stack_secre
 
     from musiccorp_common.testing.kafka import read_all
 
-    dead = [m for m in read_all(KAFKA, "order.placed.dlq", expect=1_000_000, timeout=5, config=_admin_client(stack_secrets)) if m.key() == marker]
+    dead = [
+        m
+        for m in read_all(KAFKA, "order.placed.dlq", expect=1_000_000, timeout=5, config=_admin_client(stack_secrets))
+        if m.key() == marker
+    ]
     assert len(dead) == 1
     headers = dict(dead[0].headers())
     assert headers["x-dlq-consumer-group"] == b"payment"

@@ -9,8 +9,8 @@ from confluent_kafka import Producer
 
 from musiccorp_common.events import build_envelope
 from musiccorp_common.events.consumer import ConsumerFailed, EventConsumer
-from musiccorp_common.models import ProcessedEvent
 from musiccorp_common.events.kafka_config import producer_config
+from musiccorp_common.models import ProcessedEvent
 from musiccorp_common.testing.kafka import FakeMessage, ScriptedConsumer, client_config, kafka_error, read_all
 from tests.effects.models import Effect
 
@@ -148,9 +148,7 @@ def test_event_on_the_wrong_topic_is_dead_lettered(kafka_topics, bootstrap):
 
 def test_envelope_from_a_service_that_does_not_own_the_topic_is_dead_lettered(kafka_topics, bootstrap):
     order_id = str(uuid.uuid4())
-    forged = build_envelope(
-        "order.cancelled", {"order_id": order_id, "reason": "r"}, producer="payment", correlation_id="c"
-    )
+    forged = build_envelope("order.cancelled", {"order_id": order_id, "reason": "r"}, producer="payment", correlation_id="c")
     message, _ = cancelled_message(order_id, topic_prefix=kafka_topics, event=forged)
     consumer = run_loop([message], dlq_producer=Producer(client_config(bootstrap)))
     assert not Effect.objects.exists()

@@ -85,7 +85,9 @@ def service_user(kafka_topics):
         for future in client.alter_user_scram_credentials(deletions).values():
             future.result(30)
         filters = [
-            AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, f"User:{name}", None, AclOperation.ANY, AclPermissionType.ANY)
+            AclBindingFilter(
+                ResourceType.ANY, None, ResourcePatternType.ANY, f"User:{name}", None, AclOperation.ANY, AclPermissionType.ANY
+            )
             for name in made
         ]
         for future in client.delete_acls(filters).values():
@@ -103,7 +105,9 @@ def sasl(username: str, password: str) -> dict:
 
 def produce(config: dict, topic: str) -> KafkaError | None:
     """Produce one message; the delivery error (None when the broker acknowledged it)."""
-    producer = Producer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "message.timeout.ms": 8000, "log_level": 3, **config})
+    producer = Producer(
+        {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "message.timeout.ms": 8000, "log_level": 3, **config}
+    )
     result = {}
     producer.produce(topic, key=b"k", value=b"v", on_delivery=lambda err, msg: result.setdefault("error", err))
     producer.flush(15)
@@ -145,9 +149,11 @@ def consume_error(config: dict, topic: str) -> KafkaError | None:
 def test_client_without_credentials_cannot_produce_or_consume(kafka_topics):
     topic = f"{kafka_topics}order.placed"
     error = produce({"security.protocol": "PLAINTEXT"}, topic)
-    assert error is not None and error.code() in (KafkaError._MSG_TIMED_OUT, KafkaError._TRANSPORT), error
+    assert error is not None
+    assert error.code() in (KafkaError._MSG_TIMED_OUT, KafkaError._TRANSPORT), error
     error = consume_error({"security.protocol": "PLAINTEXT"}, topic)
-    assert error is not None and error.code() in (KafkaError._TIMED_OUT, KafkaError._TRANSPORT), error
+    assert error is not None
+    assert error.code() in (KafkaError._TIMED_OUT, KafkaError._TRANSPORT), error
 
 
 def test_wrong_password_is_refused_on_produce_and_consume(kafka_topics, service_user):
@@ -166,13 +172,15 @@ def test_service_user_cannot_publish_a_topic_another_service_owns(kafka_topics, 
     order = service_user("order")
     assert TOPIC_OWNERS["payment.received"] == "payment"
     error = produce(order, f"{kafka_topics}payment.received")
-    assert error is not None and error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
+    assert error is not None
+    assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
 
 
 def test_service_user_cannot_read_a_topic_it_does_not_consume(kafka_topics, service_user):
     shipping = service_user("shipping")  # consumes payment.received only
     error = consume_error(shipping, f"{kafka_topics}order.placed")
-    assert error is not None and error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
+    assert error is not None
+    assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
 
 
 def test_service_user_publishes_its_topics_reads_what_it_consumes_and_writes_their_dlq(kafka_topics, service_user):
@@ -188,7 +196,9 @@ def test_stack_users_have_exactly_the_table_acls():
     """The local stack's users (ci/stack/kafka_admin.py create-users), as the broker has them."""
     client = admin()
     for service in sorted({row["producer"] for row in topic_table()}):
-        pattern = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, f"User:{service}", None, AclOperation.ANY, AclPermissionType.ANY)
+        pattern = AclBindingFilter(
+            ResourceType.ANY, None, ResourcePatternType.ANY, f"User:{service}", None, AclOperation.ANY, AclPermissionType.ANY
+        )
         bindings = client.describe_acls(pattern).result(30)
         got = {(b.restype, b.name, b.operation) for b in bindings}
         assert got == table_acls(service), service

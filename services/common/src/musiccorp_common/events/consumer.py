@@ -54,9 +54,7 @@ def _check_owner(envelope: Envelope) -> None:
     # copied by a client that may write there (docs/security.md).
     owner = TOPIC_OWNERS.get(envelope.event_type)
     if envelope.producer != owner:
-        raise ForeignProducer(
-            f"producer {envelope.producer!r} does not own {envelope.event_type!r} (owner: {owner!r})"
-        )
+        raise ForeignProducer(f"producer {envelope.producer!r} does not own {envelope.event_type!r} (owner: {owner!r})")
 
 
 def dlq_topic(topic: str) -> str:
