@@ -1,39 +1,86 @@
-"""Kafka admin for the local stack: health probe and the contract's topics (with their DLQs).
+"""Kafka admin for the local stack: health probe, topics, SCRAM users and their ACLs.
 
     kafka_admin.py ping            exit 0 when the broker answers a metadata request
     kafka_admin.py create-topics   create every missing topic, 3 partitions each (idempotent)
+    kafka_admin.py create-users    SCRAM-SHA-512 user and ACLs per service (idempotent)
 
-The topic list is the contract's (shared spec, "Events"); each topic has a `<topic>.dlq` twin.
+The topics and who may write or read them come from one table, `kafka.topics` in
+charts/umbrella/values.yaml (the chart's KafkaTopic and KafkaUser resources read it too); each
+topic has a `<topic>.dlq` twin. The script logs in as the broker's super user
+(KAFKA_ADMIN_USERNAME / KAFKA_ADMIN_PASSWORD of $RUN_DIR/secrets.env); a service's password is
+KAFKA_PASSWORD_<SERVICE> there. ACLs match the chart's (docs/security.md):
+producer Write+Describe on its topics; each consumer Read+Describe on what it consumes,
+Write+Describe on those topics' DLQs (its dead-letter producer) and Read on its group.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
+import yaml
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
-
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-CONTRACT_TOPICS = (
-    "order.placed",
-    "payment.received",
-    "payment.failed",
-    "shipment.dispatched",
-    "order.cancelled",
-    "stock.released",
+from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    NewTopic,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
+VALUES_FILE = ROOT / "charts" / "umbrella" / "values.yaml"
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 PARTITIONS = 3
 REPLICATION = 1  # a single local broker
+SCRAM_ITERATIONS = 4096
+
+
+def topic_table() -> list[dict]:
+    """`kafka.topics` of the umbrella's values: name, producer, consumers per contract topic."""
+    return yaml.safe_load(VALUES_FILE.read_text())["kafka"]["topics"]
 
 
 def all_topics() -> list[str]:
     """Every topic the stack needs: the contract's topics and their dead-letter topics."""
-    return [name for topic in CONTRACT_TOPICS for name in (topic, f"{topic}.dlq")]
+    return [name for topic in topic_table() for name in (topic["name"], f"{topic['name']}.dlq")]
+
+
+def service_acls(service: str) -> list[tuple[ResourceType, str, AclOperation]]:
+    """(resource type, name, operation) the service is allowed, from the topic table."""
+    topic, group = ResourceType.TOPIC, ResourceType.GROUP
+    acls = []
+    for row in topic_table():
+        if row["producer"] == service:
+            acls += [(topic, row["name"], AclOperation.WRITE), (topic, row["name"], AclOperation.DESCRIBE)]
+        if service in row["consumers"]:
+            dlq = f"{row['name']}.dlq"
+            acls += [(topic, row["name"], AclOperation.READ), (topic, row["name"], AclOperation.DESCRIBE)]
+            acls += [(topic, dlq, AclOperation.WRITE), (topic, dlq, AclOperation.DESCRIBE)]
+    if any(service in row["consumers"] for row in topic_table()):
+        acls.append((group, service, AclOperation.READ))
+    return acls
+
+
+def admin_config() -> dict:
+    return {
+        "bootstrap.servers": BOOTSTRAP,
+        "socket.timeout.ms": 3000,
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": os.environ.get("KAFKA_ADMIN_USERNAME", "admin"),
+        "sasl.password": os.environ["KAFKA_ADMIN_PASSWORD"],
+    }
 
 
 def _admin() -> AdminClient:
-    return AdminClient({"bootstrap.servers": BOOTSTRAP, "socket.timeout.ms": 3000})
+    return AdminClient(admin_config())
 
 
 def ping() -> int:
@@ -69,8 +116,37 @@ def create_topics() -> int:
     return 1 if failed else 0
 
 
+def _services() -> list[str]:
+    """Every service with a password in secrets.env: the chart too gives each service a user."""
+    prefix = "KAFKA_PASSWORD_"
+    return sorted(key.removeprefix(prefix).lower() for key in os.environ if key.startswith(prefix))
+
+
+def create_users() -> int:
+    """Upsert every service's SCRAM credential (its password may have changed) and add its ACLs.
+
+    Creating an ACL that exists is a no-op for the broker, so this runs on every `up`.
+    """
+    admin = _admin()
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
+    services = _services()
+    upserts = [UserScramCredentialUpsertion(s, info, os.environ[f"KAFKA_PASSWORD_{s.upper()}"].encode()) for s in services]
+    for user, future in admin.alter_user_scram_credentials(upserts).items():
+        future.result()
+        print(f"    ok SCRAM-SHA-512 user {user}", file=sys.stderr)
+    bindings = [
+        AclBinding(rtype, name, ResourcePatternType.LITERAL, f"User:{s}", "*", operation, AclPermissionType.ALLOW)
+        for s in services
+        for rtype, name, operation in service_acls(s)
+    ]
+    for future in admin.create_acls(bindings).values():
+        future.result()
+    print(f"    ok {len(bindings)} ACLs for {', '.join(services)}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    commands = {"ping": ping, "create-topics": create_topics}
+    commands = {"ping": ping, "create-topics": create_topics, "create-users": create_users}
     if len(argv) != 2 or argv[1] not in commands:
         print(f"usage: {argv[0]} {'|'.join(commands)}", file=sys.stderr)
         return 2

@@ -49,4 +49,6 @@ def test_existing_secret_replaces_the_generated_one() -> None:
         "DJANGO_SECRET_KEY": "catalog-credentials",
         "SERVICE_TOKEN": "musiccorp-catalog-service-token",
         "CALLER_TOKEN_ORDER": "musiccorp-order-service-token",
+        # Strimzi's Secret of the service's KafkaUser, not the service's own
+        "KAFKA_SASL_PASSWORD": "musiccorp-kafka-catalog",
     }

@@ -9,8 +9,9 @@ from confluent_kafka import Producer
 
 from musiccorp_common.events import build_envelope
 from musiccorp_common.events.consumer import ConsumerFailed, EventConsumer
+from musiccorp_common.events.kafka_config import producer_config
 from musiccorp_common.models import ProcessedEvent
-from musiccorp_common.testing.kafka import FakeMessage, ScriptedConsumer, kafka_error, read_all
+from musiccorp_common.testing.kafka import FakeMessage, ScriptedConsumer, client_config, kafka_error, read_all
 from tests.effects.models import Effect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +37,7 @@ def run_loop(script, handler=record_effect, dlq_producer=None, consumer=None):
         handlers={"order.cancelled": handler},
         stop=consumer.stop,
         consumer=consumer,
-        dlq_producer=dlq_producer or Producer({"bootstrap.servers": "127.0.0.1:9092"}),
+        dlq_producer=dlq_producer or Producer(producer_config()),
     ).run()
     return consumer
 
@@ -69,7 +70,7 @@ def test_poison_message_goes_to_the_dlq_and_the_loop_goes_on(kafka_topics, boots
     settings.KAFKA_BOOTSTRAP_SERVERS = bootstrap
     poison = FakeMessage(f"{kafka_topics}order.cancelled", b"{definitely not json", key=b"poison", offset=0)
     good, event = cancelled_message(topic_prefix=kafka_topics, offset=1)
-    consumer = run_loop([poison, good], dlq_producer=Producer({"bootstrap.servers": bootstrap}))
+    consumer = run_loop([poison, good], dlq_producer=Producer(client_config(bootstrap)))
 
     assert Effect.objects.filter(order_id=event.data["order_id"]).count() == 1
     assert [offset for _, _, offset in consumer.committed] == [0, 1]
@@ -92,7 +93,7 @@ def test_failing_handler_is_retried_then_dead_lettered(kafka_topics, bootstrap, 
         raise ValueError("downstream says no")
 
     message, event = cancelled_message(topic_prefix=kafka_topics)
-    consumer = run_loop([message], handler=flaky, dlq_producer=Producer({"bootstrap.servers": bootstrap}))
+    consumer = run_loop([message], handler=flaky, dlq_producer=Producer(client_config(bootstrap)))
     assert len(attempts) == 3
     assert not Effect.objects.exists()
     assert not ProcessedEvent.objects.exists()
@@ -140,9 +141,22 @@ def test_event_on_the_wrong_topic_is_dead_lettered(kafka_topics, bootstrap):
     order_id = str(uuid.uuid4())
     wrong = build_envelope("order.cancelled", {"order_id": order_id, "reason": "r"}, producer="order", correlation_id="c")
     message = FakeMessage(f"{kafka_topics}order.cancelled", wrong.to_bytes().replace(b'"order.cancelled"', b'"stock.released"'))
-    run_loop([message], dlq_producer=Producer({"bootstrap.servers": bootstrap}))
+    run_loop([message], dlq_producer=Producer(client_config(bootstrap)))
     assert not Effect.objects.exists()
     assert len(read_all(bootstrap, f"{kafka_topics}order.cancelled.dlq", expect=1)) == 1
+
+
+def test_envelope_from_a_service_that_does_not_own_the_topic_is_dead_lettered(kafka_topics, bootstrap):
+    order_id = str(uuid.uuid4())
+    forged = build_envelope("order.cancelled", {"order_id": order_id, "reason": "r"}, producer="payment", correlation_id="c")
+    message, _ = cancelled_message(order_id, topic_prefix=kafka_topics, event=forged)
+    consumer = run_loop([message], dlq_producer=Producer(client_config(bootstrap)))
+    assert not Effect.objects.exists()
+    assert not ProcessedEvent.objects.filter(event_id=forged.event_id).exists()
+    assert len(consumer.committed) == 1  # parked, not retried forever
+    dead = read_all(bootstrap, f"{kafka_topics}order.cancelled.dlq", expect=1)
+    error = dict(dead[0].headers())["x-dlq-error"]
+    assert error.startswith(b"ForeignProducer: producer 'payment' does not own 'order.cancelled'")
 
 
 def test_fatal_kafka_error_stops_the_loop(kafka_topics):

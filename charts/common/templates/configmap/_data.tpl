@@ -20,6 +20,11 @@ DJANGO_ADMIN_PATH: {{ .Values.django.adminPath | quote }}
 EVENTS_RETENTION_DAYS: {{ .Values.prune.retentionDays | toString | quote }}
 LOG_LEVEL: {{ .Values.django.logLevel | quote }}
 KAFKA_BOOTSTRAP_SERVERS: {{ tpl .Values.kafka.bootstrapServers . | quote }}
+KAFKA_SECURITY_PROTOCOL: {{ .Values.kafka.securityProtocol | quote }}
+{{- if hasPrefix "SASL" .Values.kafka.securityProtocol }}
+KAFKA_SASL_MECHANISM: {{ .Values.kafka.saslMechanism | quote }}
+KAFKA_SASL_USERNAME: {{ tpl .Values.kafka.user . | quote }}
+{{- end }}
 PROMETHEUS_MULTIPROC_DIR: "/tmp/metrics"
 OTEL_SERVICE_NAME: {{ include "musiccorp-common.names.name" . | quote }}
 OTEL_RESOURCE_ATTRIBUTES: {{ printf "service.namespace=musiccorp,service.version=%s,deployment.environment=%s" (toString .Values.image.tag) .Values.otel.environment | quote }}

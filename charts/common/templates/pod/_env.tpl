@@ -1,6 +1,7 @@
 {{/*
 musiccorp-common.pod.env: env every container gets: the secret keys (mapped from
-secrets.keys so an existingSecret may use its own key names) and the pod's identity from the
+secrets.keys so an existingSecret may use its own key names), the Kafka password from the
+service's KafkaUser Secret when SASL is on, and the pod's identity from the
 downward API (POD_IP is appended to ALLOWED_HOSTS by the settings, because kubelet-less
 scrapers such as Prometheus send the pod IP as Host), the service's own credential
 (SERVICE_TOKEN) and those of the services allowed to call it, networkPolicy.clients
@@ -29,6 +30,14 @@ scrapers such as Prometheus send the pod IP as Host), the service's own credenti
       name: {{ include "musiccorp-common.names.serviceTokenSecret" (dict "root" $ "service" .) }}
       key: token
       optional: true
+{{- end }}
+{{- if hasPrefix "SASL" .Values.kafka.securityProtocol }}
+{{- /* Strimzi's User Operator writes this Secret (named like the KafkaUser) with key `password` */}}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ tpl .Values.kafka.user . }}
+      key: password
 {{- end }}
 - name: POD_NAME
   valueFrom:

@@ -181,6 +181,12 @@ database:
 kafka:
   ## @param kafka.bootstrapServers KAFKA_BOOTSTRAP_SERVERS (tpl); the Strimzi bootstrap Service by default
   bootstrapServers: {{ "{{ .Release.Name }}-kafka-bootstrap:9092" | quote }}
+  ## @param kafka.securityProtocol KAFKA_SECURITY_PROTOCOL: SASL_PLAINTEXT authenticates with SCRAM-SHA-512 as kafka.user (PLAINTEXT: no credentials, for an unauthenticated broker)
+  securityProtocol: SASL_PLAINTEXT
+  ## @param kafka.saslMechanism KAFKA_SASL_MECHANISM (the Strimzi KafkaUser's authentication type)
+  saslMechanism: SCRAM-SHA-512
+  ## @param kafka.user KafkaUser the umbrella renders for this service (tpl): KAFKA_SASL_USERNAME, and the Secret Strimzi writes (key `password`) read as KAFKA_SASL_PASSWORD
+  user: {{ printf "{{ .Release.Name }}-kafka-%s" $name | quote }}
 ## @param peers Services this one calls, name: port; each becomes <NAME>_URL=http://<release>-<name>:<port> (set by each service chart)
 peers: {}
 otel:

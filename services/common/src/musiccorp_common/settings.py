@@ -192,6 +192,13 @@ SERVICE_CALLER_TOKENS = env_prefixed("CALLER_TOKEN_")
 
 # Kafka bootstrap servers; the event library reads it.
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
+# Client authentication (docs/security.md, docs/events.md): SASL_PLAINTEXT with SCRAM-SHA-512
+# in the local stack and the chart (one Strimzi KafkaUser per service, password from its
+# Secret); PLAINTEXT when unset, for containers that run an unauthenticated broker.
+KAFKA_SECURITY_PROTOCOL = env_str("KAFKA_SECURITY_PROTOCOL", default="PLAINTEXT")
+KAFKA_SASL_MECHANISM = env_str("KAFKA_SASL_MECHANISM", default="SCRAM-SHA-512")
+KAFKA_SASL_USERNAME = env_str("KAFKA_SASL_USERNAME", default="")
+KAFKA_SASL_PASSWORD = env_str("KAFKA_SASL_PASSWORD", default="")
 
 # The event library (musiccorp_common.events); its knobs share the EVENTS_ prefix.
 # Attempts at handling one message before it goes to <topic>.dlq.

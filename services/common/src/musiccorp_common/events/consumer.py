@@ -20,7 +20,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 from musiccorp_common.correlation import accept_or_generate, use_correlation_id
-from musiccorp_common.events.envelope import Envelope, InvalidEvent, parse_envelope, topic_for
+from musiccorp_common.events.envelope import TOPIC_OWNERS, Envelope, InvalidEvent, parse_envelope, topic_for
 from musiccorp_common.events.headers import CORRELATION_HEADER, from_kafka_headers
 from musiccorp_common.events.kafka_config import consumer_config, producer_config
 from musiccorp_common.events.metrics import (
@@ -43,6 +43,18 @@ class ConsumerFailed(RuntimeError):
 
 class _Interrupted(Exception):
     """Shutdown was asked for while a message was being retried: leave it uncommitted."""
+
+
+class ForeignProducer(InvalidEvent):
+    """An envelope names a producer that does not own its topic (contract: Security)."""
+
+
+def _check_owner(envelope: Envelope) -> None:
+    # ACLs already keep other services off the topic; this also catches an envelope forged or
+    # copied by a client that may write there (docs/security.md).
+    owner = TOPIC_OWNERS.get(envelope.event_type)
+    if envelope.producer != owner:
+        raise ForeignProducer(f"producer {envelope.producer!r} does not own {envelope.event_type!r} (owner: {owner!r})")
 
 
 def dlq_topic(topic: str) -> str:
@@ -112,6 +124,7 @@ class EventConsumer:
                 envelope = parse_envelope(message.value())
                 if envelope.event_type not in self.handlers or topic_for(envelope.event_type) != topic:
                     raise InvalidEvent(f"event type {envelope.event_type!r} does not belong on topic {topic!r}")
+                _check_owner(envelope)
             except InvalidEvent as exc:
                 self._dead_letter(message, exc)
                 return self._count(topic, "invalid", "dead_lettered")

@@ -14,7 +14,18 @@ from importlib import resources
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-TOPICS = ("order.placed", "payment.received", "payment.failed", "shipment.dispatched", "order.cancelled", "stock.released")
+# The service that owns (alone may publish) each topic: contract "Events", the same table as
+# kafka.topics in charts/umbrella/values.yaml (tests/charts/test_kafka.py checks they agree).
+# Consumers dead-letter an envelope whose ``producer`` is not its topic's owner.
+TOPIC_OWNERS = {
+    "order.placed": "order",
+    "payment.received": "payment",
+    "payment.failed": "payment",
+    "shipment.dispatched": "shipping",
+    "order.cancelled": "order",
+    "stock.released": "inventory",
+}
+TOPICS = tuple(TOPIC_OWNERS)
 CURRENT_VERSION = 1
 
 

@@ -3,9 +3,30 @@
 from django.conf import settings
 
 
+def security_config() -> dict:
+    """Connection and authentication options shared by producer, consumer and admin clients."""
+    config = {
+        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "security.protocol": settings.KAFKA_SECURITY_PROTOCOL,
+    }
+    if settings.KAFKA_SECURITY_PROTOCOL.upper().startswith("SASL"):
+        config.update(
+            {
+                "sasl.mechanism": settings.KAFKA_SASL_MECHANISM,
+                "sasl.username": settings.KAFKA_SASL_USERNAME,
+                "sasl.password": settings.KAFKA_SASL_PASSWORD,
+            }
+        )
+    return config
+
+
+def admin_config() -> dict:
+    return {**security_config(), "client.id": f"{settings.SERVICE_NAME}-admin"}
+
+
 def producer_config() -> dict:
     return {
-        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        **security_config(),
         "client.id": f"{settings.SERVICE_NAME}-producer",
         # Idempotent producer: broker-side dedup of retries, ordering kept per partition.
         "enable.idempotence": True,
@@ -17,7 +38,7 @@ def producer_config() -> dict:
 
 def consumer_config(group_id: str) -> dict:
     return {
-        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        **security_config(),
         "group.id": group_id,
         "client.id": f"{settings.SERVICE_NAME}-consumer",
         # Offsets are committed by hand, only after the handler's transaction committed: an

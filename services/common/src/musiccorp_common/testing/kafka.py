@@ -80,9 +80,21 @@ def kafka_error(code=KafkaError._TRANSPORT, fatal=False) -> KafkaError:
     return KafkaError(code, "scripted error", fatal=fatal)
 
 
+def client_config(bootstrap: str, **extra) -> dict:
+    """librdkafka config of a test client: the settings' credentials (the admin super user under
+    ci/test-services, docs/local-stack.md) with ``bootstrap`` as the broker."""
+    from django.conf import settings
+
+    from musiccorp_common.events.kafka_config import security_config
+
+    # Outside Django (the e2e suite) the caller passes its credentials in ``extra``.
+    base = security_config() if settings.configured else {}
+    return {**base, "bootstrap.servers": bootstrap, **extra}
+
+
 def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
     """Fail (never skip) when the broker does not answer: a missing server is a failed test."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client_config(bootstrap))
     try:
         admin.list_topics(timeout=timeout)
     except Exception as exc:
@@ -92,7 +104,7 @@ def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
 
 
 def create_topics(bootstrap: str, names: list[str], partitions: int = 1) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client_config(bootstrap))
     futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names])
     for future in futures.values():
         future.result(30)
@@ -104,20 +116,19 @@ def create_topics(bootstrap: str, names: list[str], partitions: int = 1) -> None
 
 
 def delete_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client_config(bootstrap))
     for future in admin.delete_topics(names, operation_timeout=30).values():
         future.result(30)
 
 
-def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0) -> list:
+def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0, config: dict | None = None) -> list:
     """Read a topic from the beginning until ``expect`` messages arrived (or the timeout)."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"test-reader-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
+        client_config(
+            bootstrap,
+            **{"group.id": f"test-reader-{uuid.uuid4()}", "auto.offset.reset": "earliest", "enable.auto.commit": False},
+            **(config or {}),
+        )
     )
     metadata = consumer.list_topics(topic, timeout=10)
     consumer.assign([TopicPartition(topic, p, 0) for p in metadata.topics[topic].partitions])
