@@ -104,6 +104,18 @@ def stack_secrets(stack_components: _StartedComponents) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def kafka_admin(stack_secrets: dict[str, str]) -> dict[str, str]:
+    """librdkafka settings of the local broker's super user (ci/stack/kafka): test clients that
+    read any topic or forge a message need it; the services' own users may not."""
+    return {
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": stack_secrets["KAFKA_ADMIN_USERNAME"],
+        "sasl.password": stack_secrets["KAFKA_ADMIN_PASSWORD"],
+    }
+
+
+@pytest.fixture(scope="session")
 def postgres(stack_components: _StartedComponents) -> Postgres:
     """The local PostgreSQL, started via ci/stack/postgres when not running."""
     stack_components.ensure("postgres")

@@ -88,19 +88,9 @@ def test_sigterm_stops_a_consumer_cleanly_mid_stream(stack, pid_of, restart_serv
         assert payments["count"] == 1
 
 
-def _admin_client(secrets: dict[str, str]) -> dict:
-    """The local broker's super user (ci/stack/kafka): the only one allowed to forge a message."""
-    return {
-        "security.protocol": "SASL_PLAINTEXT",
-        "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.username": secrets["KAFKA_ADMIN_USERNAME"],
-        "sasl.password": secrets["KAFKA_ADMIN_PASSWORD"],
-    }
-
-
-def test_poison_message_is_dead_lettered_and_the_saga_goes_on(stack, stack_secrets):
+def test_poison_message_is_dead_lettered_and_the_saga_goes_on(stack, kafka_admin):
     marker = f"poison-{uuid.uuid4()}".encode()
-    producer = Producer({"bootstrap.servers": KAFKA, **_admin_client(stack_secrets)})
+    producer = Producer({"bootstrap.servers": KAFKA, **kafka_admin})
     producer.produce("order.placed", key=marker, value=b"{this is not an event")
     assert producer.flush(10) == 0
     order_id = place(stack)
@@ -108,11 +98,7 @@ def test_poison_message_is_dead_lettered_and_the_saga_goes_on(stack, stack_secre
 
     from musiccorp_common.testing.kafka import read_all
 
-    dead = [
-        m
-        for m in read_all(KAFKA, "order.placed.dlq", expect=1_000_000, timeout=5, config=_admin_client(stack_secrets))
-        if m.key() == marker
-    ]
+    dead = [m for m in read_all(KAFKA, "order.placed.dlq", expect=1_000_000, timeout=5, config=kafka_admin) if m.key() == marker]
     assert len(dead) == 1
     headers = dict(dead[0].headers())
     assert headers["x-dlq-consumer-group"] == b"payment"

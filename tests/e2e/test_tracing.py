@@ -20,7 +20,7 @@ KAFKA = "127.0.0.1:9092"
 SAGA_TOPICS = ("order.placed", "payment.received", "shipment.dispatched")
 
 
-def test_the_saga_of_one_order_is_one_trace_with_one_correlation_id(stack):
+def test_the_saga_of_one_order_is_one_trace_with_one_correlation_id(stack, kafka_admin):
     correlation_id = f"e2e-trace-{uuid.uuid4()}"
     body = {"customer_email": "trace@example.com", "items": [{"sku": "CD004", "quantity": 1}], "payment_token": "tok_visa"}
     response = requests.post(f"{stack}/api/orders/orders", json=body, headers={"X-Correlation-ID": correlation_id}, timeout=15)
@@ -34,7 +34,7 @@ def test_the_saga_of_one_order_is_one_trace_with_one_correlation_id(stack):
 
     events = {}
     for topic in SAGA_TOPICS:
-        mine = [m for m in read_all(KAFKA, topic, expect=10**9, timeout=3) if m.key() == order_id.encode()]
+        mine = [m for m in read_all(KAFKA, topic, expect=10**9, timeout=3, config=kafka_admin) if m.key() == order_id.encode()]
         assert len(mine) == 1, f"{topic}: {len(mine)} messages for the order"
         events[topic] = dict(mine[0].headers())
     for topic, headers in events.items():

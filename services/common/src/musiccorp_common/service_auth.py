@@ -11,6 +11,7 @@ docs/security.md.
 import hmac
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -86,3 +87,13 @@ def service_or_staff(*services: str) -> type[BasePermission]:
 
     ServiceOrStaff.__name__ = f"ServiceOrStaff_{'_'.join(services)}"
     return ServiceOrStaff
+
+
+class ServiceTokenScheme(OpenApiAuthenticationExtension):
+    """The service token in the OpenAPI document (a bearer scheme), registered on import."""
+
+    target_class = ServiceTokenAuthentication
+    name = "serviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "Another MusicCorp service's token (docs/security.md)."}

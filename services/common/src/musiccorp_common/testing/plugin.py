@@ -6,6 +6,11 @@ Only fixtures that need Django import it lazily, so the plugin loads in any pyte
 import pytest
 
 
+def pytest_configure(config):
+    # Registered here, for every suite, because tox env integration deselects it everywhere.
+    config.addinivalue_line("markers", "kafka_auth: needs a broker with SASL/SCRAM and ACLs (the local stack's)")
+
+
 @pytest.fixture
 def api_client():
     """An anonymous DRF test client."""
