@@ -34,8 +34,13 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-VALUES_FILE = ROOT / "charts" / "umbrella" / "values.yaml"
+# The topic table; MUSICCORP_VALUES_FILE when this script runs outside the checkout (the images'
+# smoke run mounts both into a service container).
+VALUES_FILE = (
+    Path(os.environ["MUSICCORP_VALUES_FILE"])
+    if os.environ.get("MUSICCORP_VALUES_FILE")
+    else Path(__file__).resolve().parents[2] / "charts" / "umbrella" / "values.yaml"
+)
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 PARTITIONS = 3
 REPLICATION = 1  # a single local broker
@@ -69,6 +74,9 @@ def service_acls(service: str) -> list[tuple[ResourceType, str, AclOperation]]:
 
 
 def admin_config() -> dict:
+    if not os.environ.get("KAFKA_ADMIN_PASSWORD"):
+        # A broker without authentication (the images' smoke run's plain stand-in).
+        return {"bootstrap.servers": BOOTSTRAP, "socket.timeout.ms": 3000}
     return {
         "bootstrap.servers": BOOTSTRAP,
         "socket.timeout.ms": 3000,
