@@ -57,6 +57,20 @@ def _check_owner(envelope: Envelope) -> None:
         raise ForeignProducer(f"producer {envelope.producer!r} does not own {envelope.event_type!r} (owner: {owner!r})")
 
 
+def handles_own_transaction(handler: Callable) -> Callable:
+    """Mark a handler that must commit work before its final transaction.
+
+    Payment records a PENDING payment and commits it before it calls the provider, so a crash
+    in between can never lose the fact that a charge may have been asked for. Such a handler is
+    called outside any transaction as ``handler(envelope, mark_processed)``; it calls
+    ``mark_processed()`` inside its own last ``transaction.atomic()`` (the one that records the
+    outcome and publishes), which records the event_id and returns False for a duplicate, in
+    which case the handler must leave that transaction without effect and return False.
+    """
+    handler.handles_own_transaction = True
+    return handler
+
+
 def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
@@ -173,12 +187,16 @@ class EventConsumer:
         return "dead_lettered"
 
     def _handle_once(self, message, envelope: Envelope) -> str:
+        handler = self.handlers[envelope.event_type]
+        if getattr(handler, "handles_own_transaction", False):
+            handled = handler(envelope, lambda: _record_processed(message, envelope))
+            return "duplicate" if handled is False else "handled"
         with transaction.atomic():
             # Recorded first, in the handler's transaction: both happen or neither. The insert also
             # holds the event_id, so a concurrent duplicate waits here and then finds it done.
             if not _record_processed(message, envelope):
                 return "duplicate"
-            self.handlers[envelope.event_type](envelope)
+            handler(envelope)
         return "handled"
 
     def _dead_letter(self, message, error: Exception) -> None:
