@@ -51,11 +51,29 @@ class ScriptedConsumer:
         self.committed: list = []
         self.final_commits: list = []
         self.closed = False
+        self.topics: list[str] = []
+        self.paused: set[tuple[str, int]] = set()
 
     def subscribe(self, topics, on_assign=None, on_revoke=None):
         self.topics = topics
 
+    def assignment(self):
+        return [TopicPartition(topic, 0) for topic in self.topics]
+
+    def pause(self, partitions):
+        self.paused |= {(p.topic, p.partition) for p in partitions}
+
+    def resume(self, partitions):
+        self.paused -= {(p.topic, p.partition) for p in partitions}
+
+    def seek(self, partition):
+        raise AssertionError("a scripted consumer is never assigned a partition during a backoff")
+
     def poll(self, timeout=None):
+        if self.paused:
+            # Paused (the loop is backing off): nothing is delivered, the script waits, time passes.
+            time.sleep(timeout or 0)
+            return None
         if not self.script:
             self.stop.set()
             return None
