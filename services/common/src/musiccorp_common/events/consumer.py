@@ -201,7 +201,8 @@ class EventConsumer:
                     EVENT_HANDLER_ERRORS.labels(message.topic()).inc()
                     if is_transient(exc):
                         transient_streak += 1
-                        delay = min(self.backoff_seconds * 2 ** (transient_streak - 1), self.transient_backoff_max)
+                        # The exponent is capped too: an outage of hours must not overflow the float.
+                        delay = min(self.backoff_seconds * 2 ** min(transient_streak - 1, 16), self.transient_backoff_max)
                         self._enter_transient_retry(message, envelope, exc, transient_streak, delay)
                     else:
                         failures += 1

@@ -178,7 +178,7 @@ def message_for(envelope, *, key: str | None = None, offset: int = 0) -> FakeMes
 def run_scripted(handlers: dict, script, *, group_id: str = "test") -> ScriptedConsumer:
     """Drive the real EventConsumer loop over ``script`` with a service's handlers; returns the consumer.
 
-    The loop reconnects the database per message, so a test using it needs
+    The loop commits its own transactions on its thread's connection, so a test using it needs
     ``pytest.mark.django_db(transaction=True)``. Dead letters go to the configured broker.
     """
     from confluent_kafka import Producer
