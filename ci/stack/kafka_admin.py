@@ -10,7 +10,8 @@ topic has a `<topic>.dlq` twin. The script logs in as the broker's super user
 (KAFKA_ADMIN_USERNAME / KAFKA_ADMIN_PASSWORD of $RUN_DIR/secrets.env); a service's password is
 KAFKA_PASSWORD_<SERVICE> there. ACLs match the chart's (docs/security.md):
 producer Write+Describe on its topics; each consumer Read+Describe on what it consumes,
-Write+Describe on those topics' DLQs (its dead-letter producer) and Read on its group.
+Read+Write+Describe on those topics' DLQs (its dead-letter producer, and `manage.py replay_dlq`
+reading them back) and Read on its group.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def service_acls(service: str) -> list[tuple[ResourceType, str, AclOperation]]:
         if service in row["consumers"]:
             dlq = f"{row['name']}.dlq"
             acls += [(topic, row["name"], AclOperation.READ), (topic, row["name"], AclOperation.DESCRIBE)]
-            acls += [(topic, dlq, AclOperation.WRITE), (topic, dlq, AclOperation.DESCRIBE)]
+            acls += [(topic, dlq, AclOperation.WRITE), (topic, dlq, AclOperation.DESCRIBE), (topic, dlq, AclOperation.READ)]
     if any(service in row["consumers"] for row in topic_table()):
         acls.append((group, service, AclOperation.READ))
     return acls

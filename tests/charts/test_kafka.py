@@ -72,7 +72,7 @@ def expected_acls(service: str) -> list[tuple[str, str, frozenset[str]]]:
             acls.append(("topic", topic["name"], frozenset({"Write", "Describe"})))
         if service in topic["consumers"]:
             acls.append(("topic", topic["name"], frozenset({"Read", "Describe"})))
-            acls.append(("topic", f"{topic['name']}.dlq", frozenset({"Write", "Describe"})))
+            acls.append(("topic", f"{topic['name']}.dlq", frozenset({"Read", "Write", "Describe"})))
     if any(service in topic["consumers"] for topic in topic_table()):
         acls.append(("group", service, frozenset({"Read"})))
     return acls
@@ -103,7 +103,7 @@ def test_a_service_writes_only_its_topics_and_the_dlqs_of_what_it_consumes() -> 
     assert writes["musiccorp-kafka-payment"] == ["order.placed.dlq", "payment.failed", "payment.received"]
     assert writes["musiccorp-kafka-catalog"] == []
     reads = [a for a in kafka_users()["musiccorp-kafka-shipping"]["spec"]["authorization"]["acls"] if "Read" in a["operations"]]
-    assert sorted(a["resource"]["name"] for a in reads) == ["payment.received", "shipping"]
+    assert sorted(a["resource"]["name"] for a in reads) == ["payment.received", "payment.received.dlq", "shipping"]
 
 
 def test_kafka_listener_requires_scram_and_simple_authorization() -> None:

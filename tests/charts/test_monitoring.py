@@ -48,6 +48,9 @@ def test_consumer_metrics_are_scraped_and_alerted(service: str) -> None:
     title = service.title()
     assert f'musiccorp_consumer_lag{{job="{job}"' in by_name[f"{title}ConsumerLagHigh"]["expr"]
     assert f'musiccorp_events_dead_lettered_total{{job="{job}"' in by_name[f"{title}DeadLetterGrowth"]["expr"]
+    description = by_name[f"{title}DeadLetterGrowth"]["annotations"]["description"]
+    assert "docs/runbooks/dlq.md" in description
+    assert f"kubectl exec deploy/{job} -- python manage.py replay_dlq --dry-run" in description
 
 
 def test_no_podmonitor_when_switched_off() -> None:

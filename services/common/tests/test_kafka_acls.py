@@ -54,7 +54,7 @@ def table_acls(service: str, prefix: str = "", group: str | None = None) -> set[
             acls |= {(TOPIC, name, WRITE), (TOPIC, name, DESCRIBE)}
         if service in row["consumers"]:
             acls |= {(TOPIC, name, READ), (TOPIC, name, DESCRIBE)}
-            acls |= {(TOPIC, f"{name}.dlq", WRITE), (TOPIC, f"{name}.dlq", DESCRIBE)}
+            acls |= {(TOPIC, f"{name}.dlq", WRITE), (TOPIC, f"{name}.dlq", DESCRIBE), (TOPIC, f"{name}.dlq", READ)}
     if any(service in row["consumers"] for row in topic_table()):
         acls.add((GROUP, group or service, READ))
     return acls
@@ -197,6 +197,7 @@ def test_service_user_publishes_its_topics_reads_what_it_consumes_and_writes_the
     order = service_user("order")
     assert produce(dict(order), f"{kafka_topics}order.placed") is None
     assert consume_error(dict(payment), f"{kafka_topics}order.placed") is None
+    assert consume_error(dict(payment), f"{kafka_topics}order.placed.dlq") is None  # replay_dlq reads it back
 
 
 def test_stack_users_have_exactly_the_table_acls():

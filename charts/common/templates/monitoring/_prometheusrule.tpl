@@ -76,7 +76,7 @@ spec:
             service: {{ include "musiccorp-common.names.name" . }}
           annotations:
             summary: {{ printf "%s consumer: messages sent to a dead-letter topic in the last %s" $job $pr.deadLetterWindow | quote }}
-            description: {{ `{{ $value }} messages of {{ $labels.topic }} went to {{ $labels.topic }}.dlq; inspect and replay them.` | quote }}
+            description: {{ printf "%s%s" `{{ $value }} messages of {{ $labels.topic }} went to {{ $labels.topic }}.dlq. Runbook docs/runbooks/dlq.md: list them with ` (printf "kubectl exec deploy/%s-consumer -- python manage.py replay_dlq --dry-run, fix the cause, then replay them (same command without --dry-run)." $job) | quote }}
         {{- end }}
 {{- end -}}
 {{- end -}}

@@ -201,15 +201,25 @@ KAFKA_SASL_USERNAME = env_str("KAFKA_SASL_USERNAME", default="")
 KAFKA_SASL_PASSWORD = env_str("KAFKA_SASL_PASSWORD", default="")
 
 # The event library (musiccorp_common.events); its knobs share the EVENTS_ prefix.
-# Attempts at handling one message before it goes to <topic>.dlq.
+# Attempts at handling one message before it goes to <topic>.dlq (permanent failures only:
+# a transient one, database or Kafka away, is retried until it passes and never dead-lettered;
+# docs/decisions/0006-transient-and-permanent-failures.md).
 EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 3)
 # Backoff before the second attempt; doubled for each further one.
 EVENTS_RETRY_BACKOFF_SECONDS = env_float("EVENTS_RETRY_BACKOFF_SECONDS", 0.5)
+# Cap of that doubling for transient failures, which are retried for as long as it takes: the
+# longest a consumer waits after its database or broker came back.
+EVENTS_TRANSIENT_BACKOFF_MAX_SECONDS = env_float("EVENTS_TRANSIENT_BACKOFF_MAX_SECONDS", 15.0)
+# Bounds of every handler's database work (statement_timeout, lock_timeout); hitting one is a
+# transient failure, retried later.
+EVENTS_HANDLER_STATEMENT_TIMEOUT_MS = env_int("EVENTS_HANDLER_STATEMENT_TIMEOUT_MS", 5000)
+EVENTS_HANDLER_LOCK_TIMEOUT_MS = env_int("EVENTS_HANDLER_LOCK_TIMEOUT_MS", 2000)
 # Kafka errors in a row after which the consumer exits (non-zero) so the pod is restarted.
 EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS = env_int("EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS", 30)
 # How long a produce may wait for the broker's acknowledgement.
 EVENTS_PUBLISH_TIMEOUT_MS = env_int("EVENTS_PUBLISH_TIMEOUT_MS", 10000)
-# librdkafka's limit between polls; a handler must finish (retries included) well within it.
+# librdkafka's limit between polls: one handler attempt must finish well within it (backoffs
+# between attempts keep polling, so retries do not count).
 EVENTS_MAX_POLL_INTERVAL_MS = env_int("EVENTS_MAX_POLL_INTERVAL_MS", 300000)
 # Outbox rows the relay sends per transaction, and its longest pause when there was nothing to
 # send (a committed publish_event wakes it at once through LISTEN/NOTIFY).

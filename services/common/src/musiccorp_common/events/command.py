@@ -50,6 +50,7 @@ class ConsumeCommand(BaseCommand):
                 lambda: consumer.heartbeat,
                 _database_ok,
                 settings.PROMETHEUS_MULTIPROC_DIR,
+                consumer_ready=lambda: consumer.ready,
             )
         if relay:
             relay.start()

@@ -1,13 +1,22 @@
 """The consumer loop behind every service's ``manage.py consume``.
 
-Per message: a fresh database connection, decode and validate, then the handler in one
-transaction that also records the event_id (a duplicate is recognised and skipped), then the
-offset commit -- only after that transaction committed. A failing handler is retried with
-backoff; after the last attempt the message goes to ``<topic>.dlq`` with the error attached
-and the loop goes on. A message that is not a valid event goes to the DLQ at once.
+Per message: decode and validate, then the handler in one transaction that also records the
+event_id (a duplicate is recognised and skipped), bounded by a statement and a lock timeout;
+the offset is committed only after that transaction committed (asynchronously per message,
+synchronously when partitions are revoked and at shutdown). The loop thread keeps its database
+connection between messages (CONN_MAX_AGE) and drops it before an attempt when it is broken.
+
+Failures are split (docs/decisions/0006-transient-and-permanent-failures.md): a transient one
+(database or Kafka unavailable, a timeout, a serialization conflict or deadlock) is retried
+with capped exponential backoff for as long as it takes, never dead-lettered, and makes the
+consumer not ready meanwhile; any other failure is retried ``EVENTS_MAX_ATTEMPTS`` times, then
+the message goes to ``<topic>.dlq`` with the error attached and the loop goes on. A message
+that is not a valid event goes to the DLQ at once. While it backs off, the loop pauses its
+partitions and keeps polling, so it stays in its group however long the wait.
 See docs/decisions/0004-consumer-error-policy.md.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -21,10 +30,12 @@ from opentelemetry import propagate, trace
 
 from musiccorp_common.correlation import accept_or_generate, use_correlation_id
 from musiccorp_common.events.envelope import TOPIC_OWNERS, Envelope, InvalidEvent, parse_envelope, topic_for
+from musiccorp_common.events.failures import is_transient
 from musiccorp_common.events.headers import CORRELATION_HEADER, from_kafka_headers
 from musiccorp_common.events.kafka_config import consumer_config, producer_config
 from musiccorp_common.events.metrics import (
     CONSUMER_LAG,
+    CONSUMER_RETRYING,
     EVENT_HANDLE_SECONDS,
     EVENT_HANDLER_ERRORS,
     EVENTS_CONSUMED,
@@ -32,6 +43,9 @@ from musiccorp_common.events.metrics import (
 )
 
 logger = logging.getLogger("musiccorp.events.consumer")
+# Longest single poll while backing off: bounds how late a stop request is noticed and how stale
+# the liveness heartbeat gets (and keeps well inside max.poll.interval.ms).
+BACKOFF_POLL_SECONDS = 0.5
 tracer = trace.get_tracer("musiccorp.events")
 
 Handler = Callable[[Envelope], None]
@@ -92,11 +106,21 @@ class EventConsumer:
         self.dlq_producer = dlq_producer or Producer(producer_config())
         self.max_attempts = settings.EVENTS_MAX_ATTEMPTS
         self.backoff_seconds = settings.EVENTS_RETRY_BACKOFF_SECONDS
+        self.transient_backoff_max = settings.EVENTS_TRANSIENT_BACKOFF_MAX_SECONDS
         self.max_consecutive_errors = settings.EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS
         self.heartbeat = time.monotonic()
         # (topic, partition) -> offset of the last message finished there: committed synchronously
         # when partitions are revoked and at shutdown, since per-message commits are asynchronous.
         self._done: dict[tuple[str, int], int] = {}
+        # monotonic time since when a message has been failing transiently (None: not retrying);
+        # readiness is false meanwhile.
+        self.retrying_since: float | None = None
+        self._paused: list[TopicPartition] = []
+
+    @property
+    def ready(self) -> bool:
+        """False while a message waits for the database or Kafka to come back."""
+        return self.retrying_since is None
 
     @property
     def topics(self) -> list[str]:
@@ -165,33 +189,131 @@ class EventConsumer:
             return self._count(topic, envelope.event_type, outcome)
 
     def _handle_with_retries(self, message, envelope: Envelope) -> str:
-        for attempt in range(1, self.max_attempts + 1):
-            # A long-running command must not reuse a connection the server has closed.
-            close_old_connections()
-            try:
-                return self._handle_once(message, envelope)
-            except Exception as exc:
-                EVENT_HANDLER_ERRORS.labels(message.topic()).inc()
-                logger.warning(
-                    "handler failed (attempt %d of %d): %s",
-                    attempt,
-                    self.max_attempts,
-                    exc,
-                    extra=_message_fields(message, envelope),
-                    exc_info=attempt == self.max_attempts,
-                )
-                last_error = exc
-                if attempt < self.max_attempts and self.stop.wait(self.backoff_seconds * 2 ** (attempt - 1)):
-                    raise _Interrupted from exc
-        self._dead_letter(message, last_error)
-        return "dead_lettered"
+        failures = 0  # permanent-kind failures; transient ones never count towards the DLQ
+        transient_streak = 0
+        try:
+            while True:
+                try:
+                    # A long-running command must not reuse a connection the server has closed.
+                    close_old_connections()
+                    return self._handle_once(message, envelope)
+                except Exception as exc:
+                    EVENT_HANDLER_ERRORS.labels(message.topic()).inc()
+                    if is_transient(exc):
+                        transient_streak += 1
+                        # The exponent is capped too: an outage of hours must not overflow the float.
+                        delay = min(self.backoff_seconds * 2 ** min(transient_streak - 1, 16), self.transient_backoff_max)
+                        self._enter_transient_retry(message, envelope, exc, transient_streak, delay)
+                    else:
+                        failures += 1
+                        self._leave_transient_retry()
+                        logger.warning(
+                            "handler failed (attempt %d of %d): %s",
+                            failures,
+                            self.max_attempts,
+                            exc,
+                            extra=_message_fields(message, envelope),
+                            exc_info=failures == self.max_attempts,
+                        )
+                        if failures >= self.max_attempts:
+                            self._dead_letter(message, exc)
+                            return "dead_lettered"
+                        delay = self.backoff_seconds * 2 ** (failures - 1)
+                    self._back_off(delay, exc)
+        finally:
+            self._leave_transient_retry()
+            self._resume_paused()
+
+    def _enter_transient_retry(self, message, envelope: Envelope, error: Exception, streak: int, delay: float) -> None:
+        if self.retrying_since is None:
+            self.retrying_since = time.monotonic()
+            CONSUMER_RETRYING.set(1)
+        logger.warning(
+            "transient failure (%d in a row), retrying in %.1f s, not ready meanwhile: %s: %s",
+            streak,
+            delay,
+            type(error).__name__,
+            error,
+            extra=_message_fields(message, envelope),
+            exc_info=streak == 1,
+        )
+
+    def _leave_transient_retry(self) -> None:
+        if self.retrying_since is not None:
+            logger.info("recovered after %.1f s of transient failures", time.monotonic() - self.retrying_since)
+            self.retrying_since = None
+            CONSUMER_RETRYING.set(0)
+
+    def _back_off(self, seconds: float, error: Exception) -> None:
+        """Wait ``seconds`` while staying a live member of the group; raise _Interrupted on stop.
+
+        Sleeping here without polling would, after max.poll.interval.ms, make librdkafka leave
+        the group: the partitions would move to another consumer while this one still works on
+        the message. So the assigned partitions are paused (a poll then returns no messages of
+        theirs, and the message in hand stays the next to commit) and poll() keeps being called
+        in short slices, which keeps the membership, serves rebalance callbacks, and lets the
+        loop notice a stop request and turn its liveness heartbeat.
+        """
+        self._pause_assignment()
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set():
+            self.heartbeat = time.monotonic()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            message = self.consumer.poll(min(remaining, BACKOFF_POLL_SECONDS))
+            if message is not None:
+                self._put_back(message)
+        raise _Interrupted from error
+
+    def _pause_assignment(self) -> None:
+        fresh = [tp for tp in self.consumer.assignment() if (tp.topic, tp.partition) not in self._paused_keys()]
+        if fresh:
+            self.consumer.pause(fresh)
+            self._paused += fresh
+
+    def _paused_keys(self) -> set[tuple[str, int]]:
+        return {(tp.topic, tp.partition) for tp in self._paused}
+
+    def _put_back(self, message) -> None:
+        """A message polled during a backoff (a partition assigned meanwhile): fetch it again later."""
+        if message.error():
+            if message.error().fatal():
+                raise ConsumerFailed(f"fatal Kafka error: {message.error()}")
+            logger.info("Kafka error while backing off: %s", message.error())
+            return
+        partition = TopicPartition(message.topic(), message.partition(), message.offset())
+        try:
+            self.consumer.pause([partition])
+            self._paused.append(partition)
+            self.consumer.seek(partition)
+        except KafkaException as exc:
+            # Going on could commit a later offset of this partition and skip the message.
+            raise ConsumerFailed(f"could not put back {message.topic()}@{message.offset()}: {exc}") from exc
+
+    def _resume_paused(self) -> None:
+        if not self._paused:
+            return
+        paused, self._paused = self._paused, []
+        try:
+            self.consumer.resume(paused)
+        except KafkaException as exc:
+            # A partition revoked during the backoff is no longer ours to resume; the rest are.
+            logger.info("resume after backoff: %s", exc)
+            for partition in paused:
+                with contextlib.suppress(KafkaException):
+                    self.consumer.resume([partition])
 
     def _handle_once(self, message, envelope: Envelope) -> str:
         handler = self.handlers[envelope.event_type]
         if getattr(handler, "handles_own_transaction", False):
+            # Its transactions are its own, so the bounds go on this thread's session; the loop
+            # thread's connection serves nothing but the loop.
+            _bound_statements(local=False)
             handled = handler(envelope, lambda: _record_processed(message, envelope))
             return "duplicate" if handled is False else "handled"
         with transaction.atomic():
+            _bound_statements(local=True)
             # Recorded first, in the handler's transaction: both happen or neither. The insert also
             # holds the event_id, so a concurrent duplicate waits here and then finds it done.
             if not _record_processed(message, envelope):
@@ -277,6 +399,22 @@ class EventConsumer:
     def _count(topic: str, event_type: str, outcome: str) -> str:
         EVENTS_CONSUMED.labels(topic, event_type, outcome).inc()
         return outcome
+
+
+def _bound_statements(*, local: bool) -> None:
+    """statement_timeout and lock_timeout for the handler's work (SET LOCAL, or for the session).
+
+    A handler waiting on a lock or a slow query then fails with QueryCanceled or
+    LockNotAvailable, a transient failure retried later, instead of holding the loop (and its
+    partition) for as long as the database likes.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, %s), set_config('lock_timeout', %s, %s)",
+            [str(settings.EVENTS_HANDLER_STATEMENT_TIMEOUT_MS), local, str(settings.EVENTS_HANDLER_LOCK_TIMEOUT_MS), local],
+        )
 
 
 def _record_processed(message, envelope: Envelope) -> bool:

@@ -1,8 +1,8 @@
 """A tiny HTTP server in the consumer process: /health/live, /health/ready and /metrics for probes and Prometheus.
 
 The consumer has no web framework around it, so it answers these itself on
-EVENTS_CONSUMER_HEALTH_HOST:EVENTS_CONSUMER_HEALTH_PORT. Live means the loop turned recently; ready also means the
-database answers.
+EVENTS_CONSUMER_HEALTH_HOST:EVENTS_CONSUMER_HEALTH_PORT. Live means the loop turned recently (it keeps turning while
+it backs off); ready also means the consumer is not retrying a transient failure and the database answers.
 """
 
 import logging
@@ -32,6 +32,7 @@ def serve_health(
     database_ok: Callable[[], bool],
     multiprocess_dir: str,
     stale_after: float = 60.0,
+    consumer_ready: Callable[[], bool] = lambda: True,
 ) -> ThreadingHTTPServer:
     """Start the server in a daemon thread and return it (``shutdown()`` stops it)."""
 
@@ -41,8 +42,14 @@ def serve_health(
             if self.path in ("/health", "/health/live"):
                 self._answer(200 if alive else 503, b'{"status":"ok"}' if alive else b'{"status":"stalled"}')
             elif self.path == "/health/ready":
-                ready = alive and database_ok()
-                self._answer(200 if ready else 503, b'{"status":"ok"}' if ready else b'{"status":"unavailable"}')
+                if not alive:
+                    self._answer(503, b'{"status":"stalled"}')
+                elif not consumer_ready():
+                    self._answer(503, b'{"status":"retrying"}')
+                elif not database_ok():
+                    self._answer(503, b'{"status":"unavailable"}')
+                else:
+                    self._answer(200, b'{"status":"ok"}')
             elif self.path == "/metrics":
                 self._answer(200, generate_latest(_registry(multiprocess_dir)), CONTENT_TYPE_LATEST)
             else:

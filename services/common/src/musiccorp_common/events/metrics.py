@@ -21,3 +21,8 @@ OUTBOX_PUBLISH_ERRORS = Counter("musiccorp_outbox_publish_errors_total", "Outbox
 OUTBOX_PENDING = Gauge(
     "musiccorp_outbox_pending", "Outbox events not yet delivered (seen by the last relay pass).", multiprocess_mode="max"
 )
+CONSUMER_RETRYING = Gauge(
+    "musiccorp_consumer_retrying",
+    "1 while the consumer retries a message after a transient failure (database or Kafka away); it is not ready then.",
+    multiprocess_mode="max",
+)

@@ -51,11 +51,29 @@ class ScriptedConsumer:
         self.committed: list = []
         self.final_commits: list = []
         self.closed = False
+        self.topics: list[str] = []
+        self.paused: set[tuple[str, int]] = set()
 
     def subscribe(self, topics, on_assign=None, on_revoke=None):
         self.topics = topics
 
+    def assignment(self):
+        return [TopicPartition(topic, 0) for topic in self.topics]
+
+    def pause(self, partitions):
+        self.paused |= {(p.topic, p.partition) for p in partitions}
+
+    def resume(self, partitions):
+        self.paused -= {(p.topic, p.partition) for p in partitions}
+
+    def seek(self, partition):
+        raise AssertionError("a scripted consumer is never assigned a partition during a backoff")
+
     def poll(self, timeout=None):
+        if self.paused:
+            # Paused (the loop is backing off): nothing is delivered, the script waits, time passes.
+            time.sleep(timeout or 0)
+            return None
         if not self.script:
             self.stop.set()
             return None
@@ -160,7 +178,7 @@ def message_for(envelope, *, key: str | None = None, offset: int = 0) -> FakeMes
 def run_scripted(handlers: dict, script, *, group_id: str = "test") -> ScriptedConsumer:
     """Drive the real EventConsumer loop over ``script`` with a service's handlers; returns the consumer.
 
-    The loop reconnects the database per message, so a test using it needs
+    The loop commits its own transactions on its thread's connection, so a test using it needs
     ``pytest.mark.django_db(transaction=True)``. Dead letters go to the configured broker.
     """
     from confluent_kafka import Producer

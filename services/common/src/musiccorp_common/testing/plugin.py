@@ -9,6 +9,7 @@ import pytest
 def pytest_configure(config):
     # Registered here, for every suite, because tox env integration deselects it everywhere.
     config.addinivalue_line("markers", "kafka_auth: needs a broker with SASL/SCRAM and ACLs (the local stack's)")
+    config.addinivalue_line("markers", "local_stack: kills and restarts a server of the local stack (ci/stack/*)")
 
 
 @pytest.fixture
