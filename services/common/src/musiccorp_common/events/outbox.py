@@ -25,7 +25,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connection, transaction
@@ -164,7 +164,7 @@ class OutboxRelay:
         if not rows:
             return 0
         results = self._produce_and_wait(rows)
-        if any(error is not None and error.fatal() for error in results.values()):
+        if any(isinstance(error, KafkaError) and error.fatal() for error in results.values()):
             # A fatal error (e.g. the idempotent producer's state is lost) ends this producer for good.
             logger.error("outbox producer failed fatally; starting a new one")
             self.producer = Producer(producer_config())
@@ -190,13 +190,19 @@ class OutboxRelay:
         """
         results: dict = {}
         for row in rows:
-            self.producer.produce(
-                row.topic,
-                key=row.key.encode(),
-                value=Envelope(**row.envelope).to_bytes(),
-                headers=as_kafka_headers(row.headers),
-                on_delivery=self._on_delivery(results, row),
-            )
+            try:
+                self.producer.produce(
+                    row.topic,
+                    key=row.key.encode(),
+                    value=Envelope(**row.envelope).to_bytes(),
+                    headers=as_kafka_headers(row.headers),
+                    on_delivery=self._on_delivery(results, row),
+                )
+            except (KafkaException, BufferError) as exc:
+                # Refused before it left (e.g. larger than message.max.bytes): this row's failure,
+                # backed off and parked like a broker's refusal, not the whole pass's.
+                results[row.event_id] = exc.args[0] if exc.args else exc
+                OUTBOX_PUBLISH_ERRORS.labels(row.topic).inc()
         self.producer.flush(self.flush_seconds)
         return results
 
