@@ -1,7 +1,8 @@
 """Prometheus Operator objects appear only when the cluster serves monitoring.coreos.com/v1 (or
 requireCRD is off): a ServiceMonitor per web Service, a PodMonitor per consumer (its /metrics on
-EVENTS_CONSUMER_HEALTH_PORT), and rules for error rate, latency and readiness, plus consumer lag
-and dead-letter growth for the services that consume; all labelled for kube-prometheus-stack."""
+EVENTS_CONSUMER_HEALTH_PORT), and rules for error rate, latency and readiness, plus consumer lag,
+dead-letter growth and the outbox relay (parked rows, oldest unsent event) for the services that
+consume; all labelled for kube-prometheus-stack."""
 
 from __future__ import annotations
 
@@ -51,6 +52,23 @@ def test_consumer_metrics_are_scraped_and_alerted(service: str) -> None:
     description = by_name[f"{title}DeadLetterGrowth"]["annotations"]["description"]
     assert "docs/runbooks/dlq.md" in description
     assert f"kubectl exec deploy/{job} -- python manage.py replay_dlq --dry-run" in description
+    parked, stalled = by_name[f"{title}OutboxParked"], by_name[f"{title}OutboxStalled"]
+    assert f'max(musiccorp_outbox_parked{{job="{job}"' in parked["expr"]
+    assert parked["expr"].strip().endswith("> 0")
+    assert f'max(musiccorp_outbox_oldest_unsent_age_seconds{{job="{job}"' in stalled["expr"]
+    assert stalled["expr"].strip().endswith("> 300")
+    assert stalled["for"] == "5m"
+    for rule in (parked, stalled):
+        assert rule["annotations"]["runbook_url"] == "docs/runbooks/outbox.md"
+
+
+def test_outbox_alert_thresholds_come_from_values() -> None:
+    values = ["--set", "metrics.prometheusRule.outboxUnsentAgeSeconds=60", "--set", "metrics.prometheusRule.outboxFor=1m"]
+    docs = parse(template("order", [*MONITORING_API, *values]).stdout)
+    [rule] = of_kind(docs, "PrometheusRule")
+    stalled = alerts(rule)["OrderOutboxStalled"]
+    assert stalled["expr"].strip().endswith("> 60")
+    assert stalled["for"] == "1m"
 
 
 def test_no_podmonitor_when_switched_off() -> None:

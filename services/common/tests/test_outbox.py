@@ -1,12 +1,15 @@
-"""The transactional outbox: events exist exactly when the change does, and reach Kafka at least once."""
+"""The transactional outbox: events exist exactly when the change does, and reach Kafka at least
+once; one relay's claim, lease and backoff (two relays: test_outbox_relays.py)."""
 
 import json
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from musiccorp_common.correlation import use_correlation_id
 from musiccorp_common.events import publish_event
@@ -20,6 +23,18 @@ CANCELLED = {"reason": "card_declined"}
 
 def cancelled(order_id):
     return {**CANCELLED, "order_id": order_id}
+
+
+def _in_own_connection(function):
+    """Run ``function`` in a thread's own database connection (Django's are per thread), closed after."""
+
+    def run():
+        try:
+            function()
+        finally:
+            connection.close()
+
+    return run
 
 
 @pytest.mark.django_db(transaction=True)
@@ -72,7 +87,9 @@ def test_relay_delivers_with_key_headers_and_marks_sent(kafka_topics, bootstrap)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_relay_crash_after_publish_before_mark_resends_the_same_event(kafka_topics, bootstrap, monkeypatch):
+def test_relay_crash_after_publish_before_mark_resends_the_same_event_after_its_lease(kafka_topics, bootstrap, settings):
+    settings.EVENTS_PUBLISH_TIMEOUT_MS = 1000
+    settings.EVENTS_RELAY_LEASE_SECONDS = 4
     order_id = str(uuid.uuid4())
     with transaction.atomic():
         envelope = publish_event("order.cancelled", order_id, cancelled(order_id))
@@ -85,29 +102,78 @@ def test_relay_crash_after_publish_before_mark_resends_the_same_event(kafka_topi
         original(rows)
         raise SystemExit("killed between the publish and the mark")
 
-    monkeypatch.setattr(relay, "_produce_and_wait", produce_then_die)
+    relay._produce_and_wait = produce_then_die
     with pytest.raises(SystemExit):
         relay.relay_batch()
-    assert OutboxEvent.objects.get(event_id=envelope.event_id).sent_at is None
+    row = OutboxEvent.objects.get(event_id=envelope.event_id)
+    assert row.sent_at is None
+    assert row.claimed_by == relay.relay_id
 
-    # A new relay sends it again: at least once, with the same event_id for consumers to dedupe.
-    assert OutboxRelay().relay_batch() == 1
+    # Another relay leaves it alone while the dead relay's lease holds, then sends it again: at
+    # least once, with the same event_id for consumers to dedupe.
+    other = OutboxRelay()
+    assert other.relay_batch() == 0
+    time.sleep(4.5)
+    assert other.relay_batch() == 1
     messages = read_all(bootstrap, f"{kafka_topics}order.cancelled", expect=2)
     assert [json.loads(m.value())["event_id"] for m in messages] == [envelope.event_id, envelope.event_id]
+    assert OutboxEvent.objects.get(event_id=envelope.event_id).claimed_by == other.relay_id
 
 
 @pytest.mark.django_db(transaction=True)
-def test_undeliverable_event_stays_pending_with_the_error(settings):
+def test_undeliverable_event_stays_pending_with_the_error_and_backs_off(settings):
     settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:1"  # nothing listens there
     settings.EVENTS_PUBLISH_TIMEOUT_MS = 1500
+    settings.EVENTS_RELAY_BACKOFF_SECONDS = 30
     order_id = str(uuid.uuid4())
     with transaction.atomic():
         envelope = publish_event("order.cancelled", order_id, cancelled(order_id))
-    assert OutboxRelay().relay_batch() == 0
+    relay = OutboxRelay()
+    assert relay.relay_batch() == 0
     row = OutboxEvent.objects.get(event_id=envelope.event_id)
     assert row.sent_at is None
     assert row.attempts == 1
     assert row.last_error
+    assert row.claim_expires_at is None, "the claim is given back"
+    assert row.next_attempt_at > timezone.now() + timedelta(seconds=20)
+    # Not tried again before its backoff ran out (a try would take the 1.5 s timeout).
+    started = time.monotonic()
+    assert relay.relay_batch() == 0
+    assert time.monotonic() - started < 1
+    assert OutboxEvent.objects.get(event_id=envelope.event_id).attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_the_relay_waits_for_kafka(settings):
+    # A real broker outage for this relay: its produce waits the whole timeout.
+    settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:1"
+    settings.EVENTS_PUBLISH_TIMEOUT_MS = 4000
+    order_id = str(uuid.uuid4())
+    with transaction.atomic():
+        envelope = publish_event("order.cancelled", order_id, cancelled(order_id))
+    relay = OutboxRelay()
+    sending = threading.Thread(target=_in_own_connection(relay.relay_batch))
+    sending.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not OutboxEvent.objects.filter(event_id=envelope.event_id, claimed_by=relay.relay_id).exists():
+            assert time.monotonic() < deadline, "the relay never claimed the row"
+            time.sleep(0.05)
+        time.sleep(0.5)  # well inside the produce's wait
+        assert sending.is_alive()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%%'"
+            )
+            assert cursor.fetchone()[0] == 0
+        # Nothing holds the claimed row's lock: another transaction takes it without waiting.
+        with transaction.atomic():
+            row = OutboxEvent.objects.select_for_update(nowait=True).get(event_id=envelope.event_id)
+            assert row.claim_expires_at > timezone.now()
+    finally:
+        sending.join(timeout=15)
+    assert OutboxEvent.objects.get(event_id=envelope.event_id).attempts == 1
 
 
 @pytest.mark.django_db(transaction=True)

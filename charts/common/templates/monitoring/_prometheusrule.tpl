@@ -2,7 +2,8 @@
 musiccorp-common.monitoring.prometheusrule: the service's alerts: 5xx ratio and p95 latency from
 django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it) and pods not
 ready from kube-state-metrics; with a consumer, its lag (musiccorp_consumer_lag, per topic and
-partition) and dead-lettered messages (musiccorp_events_dead_lettered_total), selected by the
+partition), dead-lettered messages (musiccorp_events_dead_lettered_total), and the outbox relay
+(a thread of the consumer): parked rows and the age of the oldest unsent row, selected by the
 PodMonitor's job "<fullname>-consumer". Thresholds come from metrics.prometheusRule.
 */}}
 {{- define "musiccorp-common.monitoring.prometheusrule" -}}
@@ -77,6 +78,28 @@ spec:
           annotations:
             summary: {{ printf "%s consumer: messages sent to a dead-letter topic in the last %s" $job $pr.deadLetterWindow | quote }}
             description: {{ printf "%s%s" `{{ $value }} messages of {{ $labels.topic }} went to {{ $labels.topic }}.dlq. Runbook docs/runbooks/dlq.md: list them with ` (printf "kubectl exec deploy/%s-consumer -- python manage.py replay_dlq --dry-run, fix the cause, then replay them (same command without --dry-run)." $job) | quote }}
+            runbook_url: docs/runbooks/dlq.md
+        - alert: {{ $alert }}OutboxParked
+          expr: |
+            max(musiccorp_outbox_parked{ {{- $consumer }}}) > 0
+          labels:
+            severity: critical
+            service: {{ include "musiccorp-common.names.name" . }}
+          annotations:
+            summary: {{ printf "%s: outbox events parked after repeated failed deliveries" $job | quote }}
+            description: {{ `{{ $value }} outbox events are no longer retried; fix the cause, then unpark them (manage.py outbox --unpark --all). Runbook: docs/runbooks/outbox.md` | quote }}
+            runbook_url: docs/runbooks/outbox.md
+        - alert: {{ $alert }}OutboxStalled
+          expr: |
+            max(musiccorp_outbox_oldest_unsent_age_seconds{ {{- $consumer }}}) > {{ $pr.outboxUnsentAgeSeconds }}
+          for: {{ $pr.outboxFor }}
+          labels:
+            severity: warning
+            service: {{ include "musiccorp-common.names.name" . }}
+          annotations:
+            summary: {{ printf "%s: the oldest unsent outbox event is older than %vs" $job $pr.outboxUnsentAgeSeconds | quote }}
+            description: {{ `The oldest unsent outbox event is {{ $value | humanizeDuration }} old: the relay is down, Kafka unreachable, or rows back off. Runbook: docs/runbooks/outbox.md` | quote }}
+            runbook_url: docs/runbooks/outbox.md
         {{- end }}
 {{- end -}}
 {{- end -}}

@@ -331,6 +331,10 @@ metrics:
     deadLetterWindow: 15m
     ## @param metrics.prometheusRule.deadLetterThreshold Alert when more than this many messages went to a DLQ within deadLetterWindow
     deadLetterThreshold: 0
+    ## @param metrics.prometheusRule.outboxUnsentAgeSeconds Alert when the oldest unsent outbox event (musiccorp_outbox_oldest_unsent_age_seconds) is older than this many seconds
+    outboxUnsentAgeSeconds: 300
+    ## @param metrics.prometheusRule.outboxFor How long the oldest unsent event must stay too old before alerting
+    outboxFor: 5m
     ## @param metrics.prometheusRule.for How long a condition must hold before alerting
     for: 10m
     ## @param metrics.prometheusRule.labels Extra labels (tpl), as for the ServiceMonitor

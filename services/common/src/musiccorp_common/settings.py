@@ -221,10 +221,20 @@ EVENTS_PUBLISH_TIMEOUT_MS = env_int("EVENTS_PUBLISH_TIMEOUT_MS", 10000)
 # librdkafka's limit between polls: one handler attempt must finish well within it (backoffs
 # between attempts keep polling, so retries do not count).
 EVENTS_MAX_POLL_INTERVAL_MS = env_int("EVENTS_MAX_POLL_INTERVAL_MS", 300000)
-# Outbox rows the relay sends per transaction, and its longest pause when there was nothing to
+# Outbox rows the relay claims per pass, and its longest pause when there was nothing to
 # send (a committed publish_event wakes it at once through LISTEN/NOTIFY).
 EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 200)
 EVENTS_RELAY_IDLE_SECONDS = env_float("EVENTS_RELAY_IDLE_SECONDS", 1.0)
+# The relay's lease on the rows it claimed (docs/decisions/0003-outbox.md): another relay takes
+# them over only after this; longer than a produce may wait (EVENTS_PUBLISH_TIMEOUT_MS).
+EVENTS_RELAY_LEASE_SECONDS = env_float("EVENTS_RELAY_LEASE_SECONDS", 60.0)
+# A row whose delivery failed waits EVENTS_RELAY_BACKOFF_SECONDS, doubled per further failure up
+# to EVENTS_RELAY_MAX_BACKOFF_SECONDS; after EVENTS_RELAY_MAX_ATTEMPTS failures it is parked
+# (docs/runbooks/outbox.md). The same capped backoff spaces the relay's passes while the
+# database is unreachable.
+EVENTS_RELAY_BACKOFF_SECONDS = env_float("EVENTS_RELAY_BACKOFF_SECONDS", 1.0)
+EVENTS_RELAY_MAX_BACKOFF_SECONDS = env_float("EVENTS_RELAY_MAX_BACKOFF_SECONDS", 60.0)
+EVENTS_RELAY_MAX_ATTEMPTS = env_int("EVENTS_RELAY_MAX_ATTEMPTS", 20)
 # Prepended to every topic name (the contract's names when empty); lets tests and shared
 # clusters keep their topics apart.
 EVENTS_TOPIC_PREFIX = env_str("EVENTS_TOPIC_PREFIX", default="")

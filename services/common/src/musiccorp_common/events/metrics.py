@@ -18,8 +18,22 @@ CONSUMER_LAG = Gauge(
 )
 OUTBOX_PUBLISHED = Counter("musiccorp_outbox_published_total", "Outbox events delivered to Kafka.", ["topic"])
 OUTBOX_PUBLISH_ERRORS = Counter("musiccorp_outbox_publish_errors_total", "Outbox deliveries that failed.", ["topic"])
+# The relay's backlog gauges are read from the outbox table; every relay (each process) sets
+# them, so the most recent reading is the truth ("mostrecent"), and a dead relay's is superseded.
 OUTBOX_PENDING = Gauge(
-    "musiccorp_outbox_pending", "Outbox events not yet delivered (seen by the last relay pass).", multiprocess_mode="max"
+    "musiccorp_outbox_pending",
+    "Outbox events not yet delivered and not parked (read by the last relay pass).",
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_PARKED = Gauge(
+    "musiccorp_outbox_parked",
+    "Outbox events parked after EVENTS_RELAY_MAX_ATTEMPTS failed deliveries (docs/runbooks/outbox.md).",
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_OLDEST_UNSENT_AGE = Gauge(
+    "musiccorp_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest outbox event neither delivered nor parked; 0 when there is none.",
+    multiprocess_mode="mostrecent",
 )
 CONSUMER_RETRYING = Gauge(
     "musiccorp_consumer_retrying",

@@ -1,31 +1,57 @@
 """The transactional outbox: events are rows written with the business change, then relayed.
 
 ``publish_event`` inserts the event into ``OutboxEvent`` inside the caller's transaction, so
-the event exists exactly when the change does. ``OutboxRelay`` sends unsent rows to Kafka and
-marks a row sent only after Kafka acknowledged it (the delivery callback). A crash between
-the acknowledgement and the mark sends the row again: delivery is at least once, and
-consumers drop the duplicate by its event_id (docs/decisions/0003-outbox.md).
+the event exists exactly when the change does. ``OutboxRelay`` moves unsent rows to Kafka
+without holding a transaction open across Kafka I/O (docs/decisions/0003-outbox.md):
+
+1. claim: one short statement leases a batch of rows to this relay (``claimed_by``,
+   ``claim_expires_at``) and commits. Only the oldest unsent row of each key is claimable, so
+   one key's events (one order's) are never in flight twice and never overtake each other,
+   whichever relay sends them;
+2. produce and wait for the acknowledgements, outside any transaction;
+3. settle: one short transaction marks sent the acknowledged rows this relay still holds, and
+   gives each failed row a capped exponential backoff, parking it after
+   EVENTS_RELAY_MAX_ATTEMPTS failures (docs/runbooks/outbox.md).
+
+A relay that dies leaves its claimed rows to expire; another relay then sends them again.
+Delivery is at least once, and consumers drop the duplicate by its event_id.
 """
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
+from datetime import timedelta
 
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from musiccorp_common.correlation import current_correlation_id, new_correlation_id
 from musiccorp_common.events.envelope import Envelope, build_envelope, topic_for
 from musiccorp_common.events.headers import as_kafka_headers, outgoing_headers
 from musiccorp_common.events.kafka_config import producer_config
-from musiccorp_common.events.metrics import OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from musiccorp_common.events.metrics import (
+    OUTBOX_OLDEST_UNSENT_AGE,
+    OUTBOX_PARKED,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISH_ERRORS,
+    OUTBOX_PUBLISHED,
+)
 
 logger = logging.getLogger("musiccorp.events.outbox")
 
 
 NOTIFY_CHANNEL = "musiccorp_outbox"
+# The gauges read the whole unsent backlog; during a backlog the relay passes many times a second.
+METRICS_REFRESH_SECONDS = 1.0
+NO_ACKNOWLEDGEMENT = "no acknowledgement before the timeout"
 
 
 class NotInTransaction(RuntimeError):
@@ -54,69 +80,129 @@ def publish_event(event_type: str, key: str, data: dict) -> Envelope:
     return envelope
 
 
-class OutboxRelay:
-    """Moves outbox rows to Kafka, oldest first, in batches; several relays may run (SKIP LOCKED)."""
+def capped_backoff(failures: int, base: float, cap: float) -> float:
+    """Seconds to wait after the ``failures``-th failure in a row: base, 2 base, 4 base, ... at most cap."""
+    return min(cap, base * 2 ** min(max(failures - 1, 0), 32))
 
-    def __init__(self, producer: Producer | None = None):
+
+# Claims the oldest unsent row of each key that no live lease holds and no backoff delays, in
+# one statement (its own short transaction). An older unsent row of the same key, whatever its
+# state (leased, backing off, being claimed right now), keeps the newer one back; parked rows
+# do not (they wait for an operator). SKIP LOCKED: two relays claiming at once take different rows.
+_CLAIM_SQL = """
+UPDATE {table} SET claimed_by = %(relay)s, claim_expires_at = now() + make_interval(secs => %(lease)s)
+WHERE event_id IN (
+    SELECT o.event_id FROM {table} o
+    WHERE o.sent_at IS NULL AND o.parked_at IS NULL
+      AND (o.claim_expires_at IS NULL OR o.claim_expires_at < now())
+      AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+      AND NOT EXISTS (
+          SELECT 1 FROM {table} older
+          WHERE older.key = o.key AND older.sent_at IS NULL AND older.parked_at IS NULL
+            AND (older.created_at, older.event_id) < (o.created_at, o.event_id)
+      )
+    ORDER BY o.created_at, o.event_id
+    LIMIT %(limit)s
+    FOR UPDATE OF o SKIP LOCKED
+)
+RETURNING {columns}
+"""
+
+
+class OutboxRelay:
+    """Moves outbox rows to Kafka, oldest first, in leased batches; any number of relays may run."""
+
+    def __init__(self, producer: Producer | None = None, relay_id: str | None = None):
         self.producer = producer or Producer(producer_config())
+        self.relay_id = relay_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.batch_size = settings.EVENTS_RELAY_BATCH_SIZE
         self.idle_seconds = settings.EVENTS_RELAY_IDLE_SECONDS
-        self.flush_seconds = settings.EVENTS_PUBLISH_TIMEOUT_MS / 1000
+        # A little beyond message.timeout.ms, so every produced row has its delivery report.
+        self.flush_seconds = settings.EVENTS_PUBLISH_TIMEOUT_MS / 1000 + 2
+        self.lease_seconds = settings.EVENTS_RELAY_LEASE_SECONDS
+        self.max_attempts = settings.EVENTS_RELAY_MAX_ATTEMPTS
+        self.backoff_seconds = settings.EVENTS_RELAY_BACKOFF_SECONDS
+        self.max_backoff_seconds = settings.EVENTS_RELAY_MAX_BACKOFF_SECONDS
+        if self.lease_seconds <= self.flush_seconds:
+            # A lease shorter than a produce would hand rows to a second relay while the first still sends them.
+            raise ImproperlyConfigured(
+                f"EVENTS_RELAY_LEASE_SECONDS ({self.lease_seconds}) must exceed EVENTS_PUBLISH_TIMEOUT_MS + 2 s"
+            )
+        self._metrics_refreshed = 0.0
 
     def run(self, stop: threading.Event) -> None:
-        logger.info("outbox relay started")
+        logger.info("outbox relay started", extra={"relay": self.relay_id})
         listener = _OutboxListener()
+        failed_passes = 0
         try:
             while not stop.is_set():
                 try:
                     sent = self.relay_batch()
+                    self._refresh_metrics_when_due()
+                    failed_passes = 0
                 except Exception:
-                    # The database or broker is away: wait and try again; rows stay pending, nothing is lost.
-                    logger.exception("outbox relay pass failed; retrying")
-                    stop.wait(1.0)
+                    # The database or broker is away: rows stay pending, nothing is lost. Wait
+                    # longer after each failed pass, so a dead database is not hammered.
+                    failed_passes += 1
+                    delay = capped_backoff(failed_passes, self.backoff_seconds, self.max_backoff_seconds)
+                    logger.exception("outbox relay pass failed; retrying in %.1f s", delay)
+                    stop.wait(delay)
                     continue
-                if sent < self.batch_size:
-                    # Idle: sleep until a committed publish_event notifies, at most idle_seconds.
+                if sent == 0:
+                    # Nothing sendable: sleep until a committed publish_event notifies, at most
+                    # idle_seconds (rows whose backoff or a dead relay's lease ran out are found then).
                     listener.wait(self.idle_seconds, stop)
         finally:
             listener.close()
             self.producer.flush(self.flush_seconds)
-            logger.info("outbox relay stopped")
+            logger.info("outbox relay stopped", extra={"relay": self.relay_id})
 
     def relay_batch(self) -> int:
-        """Send one batch; returns how many rows were acknowledged and marked sent."""
+        """Claim, send and settle one batch; returns how many rows were acknowledged and marked sent."""
+        close_old_connections()
+        rows = self.claim()
+        if not rows:
+            return 0
+        results = self._produce_and_wait(rows)
+        if any(isinstance(error, KafkaError) and error.fatal() for error in results.values()):
+            # A fatal error (e.g. the idempotent producer's state is lost) ends this producer for good.
+            logger.error("outbox producer failed fatally; starting a new one")
+            self.producer = Producer(producer_config())
+        return self._settle(rows, results)
+
+    def claim(self) -> list:
+        """Lease up to batch_size sendable rows to this relay (committed at once), oldest first."""
         from musiccorp_common.models import OutboxEvent
 
-        close_old_connections()
+        meta = OutboxEvent._meta
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in meta.concrete_fields)
+        sql = _CLAIM_SQL.format(table=connection.ops.quote_name(meta.db_table), columns=columns)
+        params = {"relay": self.relay_id, "lease": self.lease_seconds, "limit": self.batch_size}
         with transaction.atomic():
-            rows = list(
-                OutboxEvent.objects.select_for_update(skip_locked=True)
-                .filter(sent_at__isnull=True)
-                .order_by("created_at")[: self.batch_size]
-            )
-            if not rows:
-                OUTBOX_PENDING.set(0)
-                return 0
-            results = self._produce_and_wait(rows)
-            delivered = {event_id for event_id, error in results.items() if error is None}
-            OutboxEvent.objects.filter(event_id__in=delivered).update(sent_at=timezone.now())
-            for row in rows:
-                if row.event_id not in delivered:
-                    self._record_failure(row, str(results.get(row.event_id) or "no acknowledgement before the timeout"))
-        OUTBOX_PENDING.set(len(rows) - len(delivered))
-        return len(delivered)
+            rows = list(OutboxEvent.objects.raw(sql, params))
+        return sorted(rows, key=lambda row: (row.created_at, str(row.event_id)))
 
     def _produce_and_wait(self, rows) -> dict:
-        """Produce every row and wait for the acknowledgements: event_id -> None (ok) or the error."""
+        """Produce every row, oldest first, and wait for the acknowledgements: event_id -> None (ok) or the error.
+
+        The producer is idempotent (kafka_config.producer_config): its retries neither duplicate
+        nor reorder messages of one partition.
+        """
         results: dict = {}
         for row in rows:
-            self.producer.produce(
-                row.topic,
-                key=row.key.encode(),
-                value=Envelope(**row.envelope).to_bytes(),
-                headers=as_kafka_headers(row.headers),
-                on_delivery=self._on_delivery(results, row),
-            )
+            try:
+                self.producer.produce(
+                    row.topic,
+                    key=row.key.encode(),
+                    value=Envelope(**row.envelope).to_bytes(),
+                    headers=as_kafka_headers(row.headers),
+                    on_delivery=self._on_delivery(results, row),
+                )
+            except (KafkaException, BufferError) as exc:
+                # Refused before it left (e.g. larger than message.max.bytes): this row's failure,
+                # backed off and parked like a broker's refusal, not the whole pass's.
+                results[row.event_id] = exc.args[0] if exc.args else exc
+                OUTBOX_PUBLISH_ERRORS.labels(row.topic).inc()
         self.producer.flush(self.flush_seconds)
         return results
 
@@ -128,12 +214,62 @@ class OutboxRelay:
 
         return record
 
-    @staticmethod
-    def _record_failure(row, error: str) -> None:
+    def _settle(self, rows, results: dict) -> int:
+        """Mark sent what Kafka acknowledged and back off what failed, for rows this relay still holds."""
         from musiccorp_common.models import OutboxEvent
 
-        logger.warning("outbox event not delivered: %s", error, extra={"event_id": str(row.event_id), "topic": row.topic})
-        OutboxEvent.objects.filter(event_id=row.event_id).update(attempts=row.attempts + 1, last_error=error[:2000])
+        delivered = [row.event_id for row in rows if row.event_id in results and results[row.event_id] is None]
+        with transaction.atomic():
+            # A row whose lease ran out and another relay claimed is that relay's now (it sends it again).
+            marked = OutboxEvent.objects.filter(event_id__in=delivered, claimed_by=self.relay_id, sent_at__isnull=True).update(
+                sent_at=Now(), claim_expires_at=None
+            )
+            for row in rows:
+                if row.event_id not in results:
+                    self._record_failure(row, NO_ACKNOWLEDGEMENT)
+                elif results[row.event_id] is not None:
+                    self._record_failure(row, str(results[row.event_id]))
+        return marked
+
+    def _record_failure(self, row, error: str) -> None:
+        from musiccorp_common.models import OutboxEvent
+
+        attempts = row.attempts + 1
+        parked = attempts >= self.max_attempts
+        delay = capped_backoff(attempts, self.backoff_seconds, self.max_backoff_seconds)
+        extra = {"event_id": str(row.event_id), "topic": row.topic, "attempts": attempts}
+        if parked:
+            logger.error("outbox event parked after %d failed deliveries: %s", attempts, error, extra=extra)
+        else:
+            logger.warning("outbox event not delivered, next try in %.1f s: %s", delay, error, extra=extra)
+        OutboxEvent.objects.filter(event_id=row.event_id, claimed_by=self.relay_id, sent_at__isnull=True).update(
+            attempts=attempts,
+            last_error=error[:2000],
+            next_attempt_at=Now() + timedelta(seconds=delay),
+            parked_at=Now() if parked else None,
+            claim_expires_at=None,
+        )
+
+    def _refresh_metrics_when_due(self) -> None:
+        if time.monotonic() - self._metrics_refreshed >= METRICS_REFRESH_SECONDS:
+            self.refresh_metrics()
+            self._metrics_refreshed = time.monotonic()
+
+    @staticmethod
+    def refresh_metrics() -> None:
+        """Set the backlog gauges from the table: unsent rows, parked rows, age of the oldest unsent one."""
+        from musiccorp_common.models import OutboxEvent
+
+        live = Q(parked_at__isnull=True)
+        backlog = OutboxEvent.objects.filter(sent_at__isnull=True).aggregate(
+            pending=Count("pk", filter=live),
+            parked=Count("pk", filter=~live),
+            oldest=Min("created_at", filter=live),
+        )
+        OUTBOX_PENDING.set(backlog["pending"])
+        OUTBOX_PARKED.set(backlog["parked"])
+        oldest = backlog["oldest"]
+        OUTBOX_OLDEST_UNSENT_AGE.set((timezone.now() - oldest).total_seconds() if oldest else 0)
 
 
 class _OutboxListener:

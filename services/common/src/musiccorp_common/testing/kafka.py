@@ -121,9 +121,12 @@ def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
         ) from exc
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int = 1) -> None:
+def create_topics(bootstrap: str, names: list[str], partitions: int = 1, config: dict | None = None) -> None:
+    """Create the topics (with topic-level ``config``, e.g. max.message.bytes) and wait until they are listed."""
     admin = AdminClient(client_config(bootstrap))
-    futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names])
+    futures = admin.create_topics(
+        [NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {}) for name in names]
+    )
     for future in futures.values():
         future.result(30)
     deadline = time.monotonic() + 30
