@@ -3,7 +3,8 @@ musiccorp-common.monitoring.prometheusrule: the service's alerts: 5xx ratio and 
 django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it) and pods not
 ready from kube-state-metrics; with a consumer, its lag (musiccorp_consumer_lag, per topic and
 partition) and dead-lettered messages (musiccorp_events_dead_lettered_total), selected by the
-PodMonitor's job "<fullname>-consumer". Thresholds come from metrics.prometheusRule.
+PodMonitor's job "<fullname>-consumer", plus the service's own consumer.alerts (order: stuck sagas).
+Thresholds come from metrics.prometheusRule.
 */}}
 {{- define "musiccorp-common.monitoring.prometheusrule" -}}
 {{- $pr := .Values.metrics.prometheusRule -}}
@@ -77,6 +78,21 @@ spec:
           annotations:
             summary: {{ printf "%s consumer: messages sent to a dead-letter topic in the last %s" $job $pr.deadLetterWindow | quote }}
             description: {{ `{{ $value }} messages of {{ $labels.topic }} went to {{ $labels.topic }}.dlq; inspect and replay them.` | quote }}
+        {{- range .Values.consumer.alerts }}
+        - alert: {{ $alert }}{{ .alert }}
+          expr: |
+            {{ printf .expr $consumer }}
+          for: {{ .for }}
+          labels:
+            severity: {{ .severity }}
+            service: {{ include "musiccorp-common.names.name" $ }}
+          annotations:
+            summary: {{ printf "%s: %s" $job .summary | quote }}
+            {{- with .description }}
+            description: {{ . | quote }}
+            {{- end }}
+            runbook: {{ .runbook | quote }}
+        {{- end }}
         {{- end }}
 {{- end -}}
 {{- end -}}
