@@ -19,13 +19,31 @@ def contract_topics() -> set[str]:
     return set(re.findall(r"^\|\s*([a-z]+\.[a-z]+)\s*\|", text, re.M))
 
 
-def contract_rows() -> dict[str, tuple[str, set[str]]]:
-    """topic -> (publisher, subscribers) from the contract's Events table ("order (inventory)" is both)."""
-    text = (SHARED / "spec" / "contract.md").read_text()
+def event_rows(path) -> dict[str, tuple[str, set[str], set[str]]]:
+    """topic -> (publisher, subscribers, the subscribers in parentheses) from an Events table.
+
+    "order (inventory)": both subscribe; the parenthesised ones are additions to the contract.
+    """
     rows = {}
-    for topic, publisher, subscribers in re.findall(r"^\|\s*([a-z]+\.[a-z]+)\s*\|\s*(\w+)\s*\|([^|]*)\|", text, re.M):
-        rows[topic] = (publisher, set(re.findall(r"[a-z]+", subscribers)))
+    for topic, publisher, subscribers in re.findall(r"^\|\s*([a-z]+\.[a-z]+)\s*\|\s*(\w+)\s*\|([^|]*)\|", path.read_text(), re.M):
+        added = set(re.findall(r"[a-z]+", " ".join(re.findall(r"\(([^)]*)\)", subscribers))))
+        rows[topic] = (publisher, set(re.findall(r"[a-z]+", subscribers)), added)
     return rows
+
+
+def contract_rows() -> dict[str, tuple[str, set[str]]]:
+    """topic -> (publisher, subscribers): docs/events.md's table, which restates the contract's.
+
+    It may add subscribers in parentheses (the contract's own table has "order (inventory)"), and
+    only those: everything else must be the contract's.
+    """
+    contract = event_rows(SHARED / "spec" / "contract.md")
+    ours = event_rows(ROOT / "docs" / "events.md")
+    assert set(ours) == set(contract)
+    for topic, (publisher, subscribers, added) in ours.items():
+        assert publisher == contract[topic][0], topic
+        assert subscribers - added == contract[topic][1] - contract[topic][2], topic
+    return {topic: (publisher, subscribers) for topic, (publisher, subscribers, _) in ours.items()}
 
 
 def topic_table() -> list[dict]:
@@ -100,7 +118,7 @@ def test_a_service_writes_only_its_topics_and_the_dlqs_of_what_it_consumes() -> 
         name: sorted(a["resource"]["name"] for a in u["spec"]["authorization"]["acls"] if "Write" in a["operations"])
         for name, u in kafka_users().items()
     }
-    assert writes["musiccorp-kafka-payment"] == ["order.placed.dlq", "payment.failed", "payment.received"]
+    assert writes["musiccorp-kafka-payment"] == ["order.cancelled.dlq", "order.placed.dlq", "payment.failed", "payment.received"]
     assert writes["musiccorp-kafka-catalog"] == []
     reads = [a for a in kafka_users()["musiccorp-kafka-shipping"]["spec"]["authorization"]["acls"] if "Read" in a["operations"]]
     assert sorted(a["resource"]["name"] for a in reads) == ["payment.received", "payment.received.dlq", "shipping"]

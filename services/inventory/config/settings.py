@@ -1,5 +1,6 @@
 """Settings of the inventory service: the shared base (read from the environment) plus inventory's app."""
 
+from musiccorp_common.env import env_int
 from musiccorp_common.settings import *  # noqa: F403 -- the shared base is the point of this module
 from musiccorp_common.settings import INSTALLED_APPS, service_identity
 
@@ -7,3 +8,8 @@ globals().update(service_identity("inventory"))
 
 LOCAL_APPS = ["inventory"]
 INSTALLED_APPS = INSTALLED_APPS + LOCAL_APPS
+
+# How long a reservation may stay unconfirmed (no order.placed for its order seen yet) before
+# `manage.py release_expired_reservations` releases it: order never committed that order (a
+# worker killed while placing it). Well above a placement's time and the consumer's usual lag.
+RESERVATION_TTL_SECONDS = env_int("RESERVATION_TTL_SECONDS", 300)

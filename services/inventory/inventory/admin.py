@@ -15,10 +15,10 @@ class StockAdmin(admin.ModelAdmin):
 
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
-    list_display = ["order_id", "sku", "quantity", "status", "created_at", "updated_at"]
-    list_filter = ["status"]
+    list_display = ["order_id", "sku", "quantity", "status", "release_cause", "confirmed_at", "created_at", "updated_at"]
+    list_filter = ["status", "release_cause"]
     search_fields = ["=order_id", "sku"]
-    readonly_fields = ["order_id", "sku", "quantity", "status", "created_at", "updated_at"]
+    readonly_fields = ["order_id", "sku", "quantity", "status", "release_cause", "confirmed_at", "created_at", "updated_at"]
 
     def has_add_permission(self, request):
         return False

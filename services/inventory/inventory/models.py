@@ -2,7 +2,11 @@
 
 The database guards the numbers: ``0 <= reserved <= on_hand`` is a CHECK constraint, and one
 order has at most one reservation per SKU (a unique constraint), which is what makes a
-repeated reserve idempotent. The rules that change them live in ``inventory.services``.
+repeated reserve idempotent. A release of an (order, SKU) that holds nothing leaves a
+tombstone (RELEASED, quantity 0) so that a late or retried reserve is refused: a release is
+final (contract: inventory). ``confirmed_at`` is set when order.placed shows the order was
+committed; a RESERVED reservation left unconfirmed past RESERVATION_TTL_SECONDS belongs to an
+order that never came to be, and the sweeper releases it. The rules live in ``inventory.services``.
 """
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -48,8 +52,12 @@ class Reservation(models.Model):
 
     order_id = models.UUIDField(db_index=True)
     sku = models.CharField(max_length=32)
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_RESERVE_QUANTITY)])
+    # 0 only for a tombstone (see the constraint below).
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(0), MaxValueValidator(MAX_RESERVE_QUANTITY)])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED)
+    # Why it was released: request (order's release call), payment_failed, order_cancelled, expired.
+    release_cause = models.CharField(max_length=20, blank=True, default="")
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When order.placed confirmed the order exists.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,7 +65,18 @@ class Reservation(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["order_id", "sku"], name="reservation_one_per_order_and_sku"),
-            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="reservation_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1) | models.Q(quantity=0, status="RELEASED"),
+                name="reservation_quantity_positive_unless_tombstone",
+            ),
+        ]
+        indexes = [
+            # The sweeper's scan: unconfirmed RESERVED rows by age.
+            models.Index(
+                fields=["created_at"],
+                name="reservation_unconfirmed_idx",
+                condition=models.Q(status="RESERVED", confirmed_at__isnull=True),
+            ),
         ]
 
     def __str__(self):

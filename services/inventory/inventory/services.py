@@ -11,17 +11,32 @@ database, not from Python:
 - Idempotent per (order_id, sku): the reservation's unique constraint. A concurrent repeat waits
   on the first insert and then finds the committed reservation instead of reserving again.
 - No deadlocks: every function takes reservation rows first, then stock rows in SKU order.
+- No leaks (issue 9): a release with nothing to release leaves a tombstone, so a reserve that
+  arrives later (a retry, a request that outlived its caller) is refused; order.placed confirms
+  the order's reservations; the sweeper (``release_expired``) releases what stayed unconfirmed
+  past RESERVATION_TTL_SECONDS, because order never committed that order.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
-from inventory.metrics import STOCK_RESERVATIONS, STOCK_UNITS_RELEASED, STOCK_UNITS_SHIPPED
+from inventory.metrics import (
+    RESERVATIONS_CONFIRMED,
+    RESERVATIONS_EXPIRED,
+    STOCK_RESERVATIONS,
+    STOCK_UNITS_RELEASED,
+    STOCK_UNITS_SHIPPED,
+)
 from inventory.models import MAX_RESERVE_QUANTITY, Reservation, Stock
 from musiccorp_common.events import publish_event
+
+logger = logging.getLogger("musiccorp.inventory.services")
 
 
 class StockNotFound(LookupError):
@@ -87,24 +102,77 @@ def reserve_stock(sku: str, order_id: uuid.UUID, quantity: int) -> ReserveResult
 
 
 def release_reservation(sku: str, order_id: uuid.UUID) -> ReleaseResult:
-    """Give back the order's reservation of ``sku`` (0 released when there is none left to release)."""
+    """Give back the order's reservation of ``sku`` (0 released when there is none left to release).
+
+    Final: when the order holds no reservation of ``sku`` yet, a tombstone is left, so a reserve
+    that arrives later for this (order, sku) is refused instead of reserving for good.
+    """
     order_id = uuid.UUID(str(order_id))
     with transaction.atomic():
         get_stock(sku)
-        items = _release(_lock_reserved(order_id, sku=sku), cause="request")
+        reservations = _lock_reserved(order_id, sku=sku)
+        if not reservations and not _leave_tombstone(order_id, sku):
+            # A concurrent reserve committed first (the tombstone's insert waited for it): release that.
+            reservations = _lock_reserved(order_id, sku=sku)
+        items = _release(reservations, cause="request")
         if items:
             publish_event("stock.released", str(order_id), {"order_id": str(order_id), "items": items})
         return ReleaseResult(get_stock(sku), order_id, sum(item["quantity"] for item in items))
 
 
-def release_order(order_id: uuid.UUID) -> list[dict]:
-    """Give back every reservation the order still holds (its payment failed); returns the lines released."""
+def release_order(order_id: uuid.UUID, *, cause: str = "payment_failed") -> list[dict]:
+    """Give back every reservation the order still holds (its payment failed, it was cancelled); returns the lines released."""
     order_id = uuid.UUID(str(order_id))
     with transaction.atomic():
-        items = _release(_lock_reserved(order_id), cause="payment_failed")
+        items = _release(_lock_reserved(order_id), cause=cause)
         if items:
             publish_event("stock.released", str(order_id), {"order_id": str(order_id), "items": items})
         return items
+
+
+def confirm_order(order_id: uuid.UUID) -> int:
+    """order.placed: the order committed, so its reservations are not the sweeper's; returns how many were confirmed.
+
+    A reservation the sweeper released already (the event came later than RESERVATION_TTL_SECONDS)
+    is logged and counted: that order's stock is no longer held (docs/events.md).
+    """
+    order_id = uuid.UUID(str(order_id))
+    held = Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RESERVED, confirmed_at__isnull=True)
+    confirmed = held.update(confirmed_at=timezone.now())
+    expired = Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RELEASED, release_cause="expired").count()
+    if expired:
+        logger.error("order %s was placed after its reservations expired; its stock is not held", order_id)
+    transaction.on_commit(lambda: RESERVATIONS_CONFIRMED.labels("expired" if expired else "confirmed").inc())
+    return confirmed
+
+
+def release_expired(ttl_seconds: float, *, limit: int = 1000) -> list[dict]:
+    """The sweeper: release RESERVED reservations unconfirmed for ``ttl_seconds``, one transaction per order.
+
+    Each order's release publishes stock.released in its transaction. Returns one
+    ``{"order_id", "items"}`` per order released (at most ``limit`` orders per call).
+    """
+    cutoff = timezone.now() - timedelta(seconds=ttl_seconds)
+    order_ids = list(
+        Reservation.objects.filter(status=Reservation.Status.RESERVED, confirmed_at__isnull=True, created_at__lt=cutoff)
+        .order_by("order_id")
+        .values_list("order_id", flat=True)
+        .distinct()[:limit]
+    )
+    released = []
+    for order_id in order_ids:
+        with transaction.atomic():
+            # Locked and filtered again: order.placed may have confirmed them meanwhile.
+            reservations = [r for r in _lock_reserved(order_id) if r.confirmed_at is None and r.created_at < cutoff]
+            items = _release(reservations, cause="expired")
+            if not items:
+                continue
+            publish_event("stock.released", str(order_id), {"order_id": str(order_id), "items": items})
+            count = len(items)
+            transaction.on_commit(lambda count=count: RESERVATIONS_EXPIRED.inc(count))
+        logger.warning("released the expired reservations of order %s: %s", order_id, items)
+        released.append({"order_id": str(order_id), "items": items})
+    return released
 
 
 def ship_order(order_id: uuid.UUID) -> list[dict]:
@@ -166,6 +234,18 @@ def _insert_reservation(sku: str, order_id: uuid.UUID, quantity: int) -> tuple[R
         return Reservation.objects.get(order_id=order_id, sku=sku), False
 
 
+def _leave_tombstone(order_id: uuid.UUID, sku: str) -> bool:
+    """Record a released reservation of nothing; False when the order has a reservation of ``sku`` already."""
+    try:
+        with transaction.atomic():
+            Reservation.objects.create(
+                order_id=order_id, sku=sku, quantity=0, status=Reservation.Status.RELEASED, release_cause="request"
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
 def _check_repeat(reservation: Reservation, quantity: int) -> None:
     if reservation.status == Reservation.Status.RELEASED:
         raise ReservationConflict(
@@ -190,7 +270,8 @@ def _release(reservations: list[Reservation], *, cause: str) -> list[dict]:
     items = []
     for reservation in reservations:
         Stock.objects.filter(sku=reservation.sku).update(reserved=F("reserved") - reservation.quantity)
-        _set_status(reservation, Reservation.Status.RELEASED)
+        reservation.release_cause = cause
+        _set_status(reservation, Reservation.Status.RELEASED, "release_cause")
         items.append({"sku": reservation.sku, "quantity": reservation.quantity})
     released = sum(item["quantity"] for item in items)
     if released:
@@ -198,6 +279,6 @@ def _release(reservations: list[Reservation], *, cause: str) -> list[dict]:
     return items
 
 
-def _set_status(reservation: Reservation, status: str) -> None:
+def _set_status(reservation: Reservation, status: str, *fields: str) -> None:
     reservation.status = status
-    reservation.save(update_fields=["status", "updated_at"])
+    reservation.save(update_fields=["status", "updated_at", *fields])

@@ -2,14 +2,24 @@
 
 Each client turns the peer's answers into values or into the errors below, so the business
 rules in orders/services.py never see HTTP. Timeouts: connect 2 s, read 5 s. Retries (with
-backoff, on connection errors, read timeouts and 502/503/504): catalog's GETs, and inventory's
+backoff, on connection errors, timeouts and 502/503/504): catalog's GETs, and inventory's
 reserve/release, which the contract makes idempotent per order id -- repeating one cannot
 reserve twice. Every call carries order's service credential (settings.SERVICE_TOKEN), which
 inventory requires for reserve and release.
+
+A caller can bound the total time of its calls with ``peer_deadline(seconds)`` (issue 9: placing
+an order must finish well before gunicorn kills the worker): inside it, each attempt's timeouts
+are cut to the time left, no attempt or retry starts past the deadline, and a call that runs
+out of time raises PeerUnavailable. The retries live here rather than in the session's adapter
+so that they can see the deadline.
 """
 
 import logging
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -22,7 +32,12 @@ from musiccorp_common.http import peer_session
 logger = logging.getLogger("musiccorp.order.clients")
 
 TIMEOUT = (2.0, 5.0)
+ATTEMPTS = 3
+BACKOFF_SECONDS = 0.2
+RETRY_STATUSES = frozenset({502, 503, 504})
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# time.monotonic() by which the current placement's peer calls must be done (None: unbounded).
+_deadline: ContextVar[float | None] = ContextVar("order_peer_deadline", default=None)
 
 
 class PeerError(Exception):
@@ -56,6 +71,22 @@ class OutOfStock(PeerError):
         self.detail = detail
 
 
+@contextmanager
+def peer_deadline(seconds: float) -> Iterator[None]:
+    """Bound every peer call made inside (retries included) to ``seconds`` from now, in total."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left before the current deadline (None without one); never negative."""
+    deadline = _deadline.get()
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+
 @dataclass(frozen=True)
 class Album:
     sku: str
@@ -69,11 +100,11 @@ class CatalogClient:
 
     def __init__(self, base_url: str, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
-        self.session = session or peer_session(timeout=TIMEOUT, service_token=settings.SERVICE_TOKEN)
+        self.session = session or peer_session(timeout=TIMEOUT, retries=0, service_token=settings.SERVICE_TOKEN)
 
     def album(self, sku: str) -> Album:
         """The album's title, price and currency; UnknownSku on 404, PeerUnavailable otherwise."""
-        response = _call(self.service, self.session.get, f"{self.base_url}/albums/{sku}")
+        response = _call(self.service, self.session, "GET", f"{self.base_url}/albums/{sku}")
         if response.status_code == 404:
             raise UnknownSku(self.service, sku)
         body = _json_or_unavailable(self.service, response)
@@ -91,14 +122,12 @@ class InventoryClient:
 
     def __init__(self, base_url: str, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
-        self.session = session or peer_session(
-            timeout=TIMEOUT, retry_methods=frozenset({"POST"}), service_token=settings.SERVICE_TOKEN
-        )
+        self.session = session or peer_session(timeout=TIMEOUT, retries=0, service_token=settings.SERVICE_TOKEN)
 
     def reserve(self, sku: str, order_id: str, quantity: int) -> None:
         """Reserve ``quantity`` of ``sku`` for the order; OutOfStock (409), UnknownSku (404), PeerUnavailable."""
         url = f"{self.base_url}/stock/{sku}/reserve"
-        response = _call(self.service, self.session.post, url, json={"order_id": order_id, "quantity": quantity})
+        response = _call(self.service, self.session, "POST", url, json={"order_id": order_id, "quantity": quantity})
         if response.status_code == 409:
             raise OutOfStock(sku, _detail(response))
         if response.status_code == 404:
@@ -107,18 +136,54 @@ class InventoryClient:
 
     def release(self, sku: str, order_id: str) -> None:
         """Release the order's reservation of ``sku`` (idempotent); PeerUnavailable when it cannot be done."""
-        response = _call(self.service, self.session.post, f"{self.base_url}/stock/{sku}/release", json={"order_id": order_id})
+        response = _call(self.service, self.session, "POST", f"{self.base_url}/stock/{sku}/release", json={"order_id": order_id})
         if response.status_code == 404:
             # Nothing to release for a SKU inventory does not know.
             return
         _ensure_success(self.service, response)
 
 
-def _call(service: str, method, url: str, **kwargs) -> requests.Response:
-    try:
-        return method(url, **kwargs)
-    except requests.RequestException as exc:
-        raise PeerUnavailable(service, type(exc).__name__) from exc
+def _call(service: str, session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
+    """The request, retried on connection errors, timeouts and 502/503/504 while attempts and time are left.
+
+    Every call here is safe to repeat (GETs, and reserve/release, idempotent per order id).
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        timeout = _attempt_timeout(getattr(session, "timeout", TIMEOUT))
+        if timeout is None:
+            raise PeerUnavailable(service, "deadline exceeded")
+        try:
+            response = session.request(method, url, timeout=timeout, **kwargs)
+        except requests.RequestException as exc:
+            if not _pause_before_retry(attempt):
+                raise PeerUnavailable(service, type(exc).__name__) from exc
+            logger.info("%s %s failed (%s); retrying", method, url, type(exc).__name__)
+            continue
+        if response.status_code not in RETRY_STATUSES or not _pause_before_retry(attempt):
+            return response
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+
+def _attempt_timeout(timeout: tuple[float, float]) -> tuple[float, float] | None:
+    """(connect, read) cut to the time left before the deadline; None when no time is left."""
+    left = time_left()
+    if left is None:
+        return timeout
+    if left <= 0:
+        return None
+    return (min(timeout[0], left), min(timeout[1], left))
+
+
+def _pause_before_retry(attempt: int) -> bool:
+    """Sleep the backoff and return True when another attempt may start (attempts left, time left after the pause)."""
+    if attempt >= ATTEMPTS:
+        return False
+    pause = BACKOFF_SECONDS * 2 ** (attempt - 1)
+    left = time_left()
+    if left is not None and left <= pause:
+        return False
+    time.sleep(pause)
+    return True
 
 
 def _ensure_success(service: str, response: requests.Response) -> None:

@@ -2,14 +2,19 @@
 
 Placing an order: prices from catalog, a reservation per line in inventory, then one
 transaction with the PENDING order, its items and ``order.placed``. Any failure on the way
-releases what was reserved, so no stock stays reserved and no order stays PENDING.
+releases what was reserved, so no stock stays reserved and no order stays PENDING. The calls
+to peers share one budget (ORDER_PEER_BUDGET_SECONDS) and the releases after a failure
+another (ORDER_RELEASE_BUDGET_SECONDS); together they stay below gunicorn's worker timeout, so
+a slow peer yields a 503 and released stock instead of a killed worker. Should a worker die
+anyway, inventory's sweeper releases the reservations no order.placed confirmed.
 
 The saga's state machine is monotonic, because events of one order arrive on different topics
 and so in any order (shipment.dispatched may overtake payment.received):
 
     PENDING -> PAID -> COMPLETED        (COMPLETED and CANCELLED are final)
     PENDING -> COMPLETED                (dispatch seen before the payment)
-    PENDING -> CANCELLED                (payment.failed; publishes order.cancelled)
+    PENDING -> CANCELLED                (payment.failed, or no payment outcome within
+                                         ORDER_PAYMENT_TIMEOUT_SECONDS; publishes order.cancelled)
 
 An event that would move an order backwards changes nothing but may record its reference
 (a payment.received after COMPLETED records payment_id).
@@ -28,9 +33,12 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from musiccorp_common.events import publish_event
 from orders import clients
@@ -41,8 +49,10 @@ from orders.models import MAX_TOTAL, Order, OrderItem, OrderStatus
 logger = logging.getLogger("musiccorp.order.services")
 
 CENT = Decimal("0.01")
-# How long a request waits for another one with the same Idempotency-Key to finish.
+# How long a request waits for another one with the same Idempotency-Key to finish (at most
+# the placement's budget, see _idempotency_lock).
 IDEMPOTENCY_WAIT_SECONDS = 15.0
+PAYMENT_TIMEOUT_REASON = "payment_timeout"
 
 
 class OrderRejected(Exception):
@@ -102,7 +112,7 @@ def place_order(request: OrderRequest, idempotency_key: str | None = None) -> tu
     IdempotencyKeyReused or IdempotencyKeyBusy; in every case nothing stays reserved.
     """
     fingerprint = request.fingerprint()
-    with _idempotency_lock(idempotency_key):
+    with clients.peer_deadline(settings.ORDER_PEER_BUDGET_SECONDS), _idempotency_lock(idempotency_key):
         if idempotency_key is not None:
             existing = Order.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
@@ -157,13 +167,18 @@ def _reserve_all(order_id: uuid.UUID, lines: list[_PricedLine]) -> list[str]:
 
 
 def _release_all(order_id: uuid.UUID, skus: list[str]) -> None:
-    """Best effort: a failed release is logged (inventory's release is idempotent, so it can be repeated)."""
+    """Best effort, within its own budget (the placement's may be spent): a failed release is logged.
+
+    A release that does not get through is no leak: the reservation is never confirmed by an
+    order.placed, so inventory's sweeper releases it after RESERVATION_TTL_SECONDS.
+    """
     inventory = clients.inventory_client()
-    for sku in skus:
-        try:
-            inventory.release(sku, str(order_id))
-        except Exception:
-            logger.exception("could not release the reservation of %s for order %s", sku, order_id)
+    with clients.peer_deadline(settings.ORDER_RELEASE_BUDGET_SECONDS):
+        for sku in skus:
+            try:
+                inventory.release(sku, str(order_id))
+            except Exception:
+                logger.exception("could not release the reservation of %s for order %s", sku, order_id)
 
 
 def _create_pending_order(order_id, request: OrderRequest, lines, idempotency_key, fingerprint) -> Order:
@@ -219,7 +234,9 @@ def _idempotency_lock(key: str | None):
         yield
         return
     lock_id = idempotency_lock_id(key)
-    deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
+    # Within the placement's budget too: the wait is time the worker spends like a peer call.
+    left = clients.time_left()
+    deadline = time.monotonic() + (IDEMPOTENCY_WAIT_SECONDS if left is None else min(IDEMPOTENCY_WAIT_SECONDS, left))
     with connection.cursor() as cursor:
         while True:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
@@ -303,3 +320,34 @@ def complete_order(order_id: str, shipment_id: str, tracking_number: str) -> Ord
         count_transition(OrderStatus.COMPLETED)
     order.save(update_fields=["status", "shipment_id", "tracking_number", "updated_at"])
     return order
+
+
+# Sagas that stay open: cancelled after a timeout (expire_orders), counted while stuck (metrics).
+
+
+def expire_pending_orders(timeout_seconds: float, *, limit: int = 1000) -> list[str]:
+    """Cancel PENDING orders older than ``timeout_seconds`` (reason payment_timeout); returns their ids.
+
+    Each is cancelled like a failed payment, in its own transaction with order.cancelled: inventory
+    releases the stock, payment voids the order so that a late order.placed never charges it.
+    """
+    cutoff = timezone.now() - timedelta(seconds=timeout_seconds)
+    candidates = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff).order_by("created_at")
+    expired = []
+    for order_id in candidates.values_list("id", flat=True)[:limit]:
+        # cancel_order locks the order and re-checks PENDING: a payment outcome that just came in wins.
+        if cancel_order(str(order_id), PAYMENT_TIMEOUT_REASON).cancel_reason == PAYMENT_TIMEOUT_REASON:
+            logger.warning("order cancelled: no payment outcome in time", extra={"order_id": str(order_id)})
+            expired.append(str(order_id))
+    return expired
+
+
+def stuck_order_counts(now=None) -> dict[str, int]:
+    """Orders PENDING for longer than ORDER_PENDING_DEADLINE_SECONDS and PAID for longer than ORDER_PAID_DEADLINE_SECONDS."""
+    now = now or timezone.now()
+    pending_since = now - timedelta(seconds=settings.ORDER_PENDING_DEADLINE_SECONDS)
+    paid_since = now - timedelta(seconds=settings.ORDER_PAID_DEADLINE_SECONDS)
+    pending = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=pending_since)
+    # updated_at of a PAID order is when it became PAID (nothing else changes it meanwhile).
+    paid = Order.objects.filter(status=OrderStatus.PAID, updated_at__lt=paid_since)
+    return {OrderStatus.PENDING: pending.count(), OrderStatus.PAID: paid.count()}

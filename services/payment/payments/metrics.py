@@ -8,3 +8,6 @@ PAYMENTS = Counter(
     ["status", "reason"],
 )
 PAYMENTS_SKIPPED = Counter("musiccorp_payments_skipped_total", "order.placed events for orders that already have a payment.")
+PAYMENTS_VOIDED = Counter(
+    "musiccorp_payments_voided_total", "Orders cancelled before any payment: a VOIDED tombstone, never charged."
+)

@@ -4,11 +4,19 @@
 - ``tok_chargeDeclined``: declined, reason ``card_declined``;
 - any other token: declined, reason ``invalid_token``.
 
-The token is used for the charge and forgotten: it is never stored or logged.
+Like a real provider it takes an idempotency key (payment passes the order id): the first call
+with a key charges and records the outcome in its ledger (``ProviderCharge``, committed at once,
+as a remote provider's would be); every later call with that key, concurrent or not, gets the
+recorded outcome back and charges nothing. The token is used for the charge and forgotten: it
+is never stored or logged.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.db import transaction
+
+from payments.models import ProviderCharge
 
 SUCCEEDING_TOKEN = "tok_visa"  # noqa: S105 -- a public test token of the simulated provider, not a secret
 DECLINED_TOKEN = "tok_chargeDeclined"  # noqa: S105 -- likewise
@@ -18,10 +26,25 @@ DECLINED_TOKEN = "tok_chargeDeclined"  # noqa: S105 -- likewise
 class ChargeResult:
     succeeded: bool
     reason: str = ""
+    replayed: bool = False
 
 
-def charge(token: str, amount: Decimal, currency: str) -> ChargeResult:
-    """Charge ``amount`` in ``currency`` to the card behind ``token``."""
+def charge(token: str, amount: Decimal, currency: str, idempotency_key: str) -> ChargeResult:
+    """Charge ``amount`` in ``currency`` to the card behind ``token``, once per ``idempotency_key``."""
+    outcome = _decide(token)
+    # Its own transaction: the provider's ledger commits whatever the caller does next. A
+    # concurrent call with the same key waits on the unique index, then finds this row.
+    with transaction.atomic():
+        record, created = ProviderCharge.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={"succeeded": outcome.succeeded, "reason": outcome.reason, "amount": amount, "currency": currency},
+        )
+    if created:
+        return outcome
+    return ChargeResult(succeeded=record.succeeded, reason=record.reason, replayed=True)
+
+
+def _decide(token: str) -> ChargeResult:
     if token == SUCCEEDING_TOKEN:
         return ChargeResult(succeeded=True)
     if token == DECLINED_TOKEN:

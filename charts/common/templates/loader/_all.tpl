@@ -18,6 +18,7 @@ any object is emitted. Each resource define emits nothing when disabled.
   "musiccorp-common.deployment.consumer"
   "musiccorp-common.job.migrate"
   "musiccorp-common.cronjob.prune"
+  "musiccorp-common.cronjob.periodic"
   "musiccorp-common.pdb.web"
   "musiccorp-common.hpa.web"
   "musiccorp-common.networkpolicy.app"

@@ -4,7 +4,8 @@ django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it
 ready from kube-state-metrics; with a consumer, its lag (musiccorp_consumer_lag, per topic and
 partition), dead-lettered messages (musiccorp_events_dead_lettered_total), and the outbox relay
 (a thread of the consumer): parked rows and the age of the oldest unsent row, selected by the
-PodMonitor's job "<fullname>-consumer". Thresholds come from metrics.prometheusRule.
+PodMonitor's job "<fullname>-consumer", plus the service's own consumer.alerts (order: stuck sagas).
+Thresholds come from metrics.prometheusRule.
 */}}
 {{- define "musiccorp-common.monitoring.prometheusrule" -}}
 {{- $pr := .Values.metrics.prometheusRule -}}
@@ -100,6 +101,21 @@ spec:
             summary: {{ printf "%s: the oldest unsent outbox event is older than %vs" $job $pr.outboxUnsentAgeSeconds | quote }}
             description: {{ `The oldest unsent outbox event is {{ $value | humanizeDuration }} old: the relay is down, Kafka unreachable, or rows back off. Runbook: docs/runbooks/outbox.md` | quote }}
             runbook_url: docs/runbooks/outbox.md
+        {{- range .Values.consumer.alerts }}
+        - alert: {{ $alert }}{{ .alert }}
+          expr: |
+            {{ printf .expr $consumer }}
+          for: {{ .for }}
+          labels:
+            severity: {{ .severity }}
+            service: {{ include "musiccorp-common.names.name" $ }}
+          annotations:
+            summary: {{ printf "%s: %s" $job .summary | quote }}
+            {{- with .description }}
+            description: {{ . | quote }}
+            {{- end }}
+            runbook: {{ .runbook | quote }}
+        {{- end }}
         {{- end }}
 {{- end -}}
 {{- end -}}

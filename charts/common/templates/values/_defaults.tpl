@@ -103,6 +103,8 @@ consumer:
   replicaCount: 1
   ## @param consumer.healthPort Port of the consumer's /health, /health/live, /health/ready and /metrics (env EVENTS_CONSUMER_HEALTH_PORT)
   healthPort: 8081
+  ## @param consumer.alerts The service's own alerts on its consumer's /metrics, added to its PrometheusRule: a list of {alert (name after the service's prefix), expr (PromQL, `%s` stands for the consumer's job/namespace selector), for, severity, summary, description, runbook (a path in the repository)}
+  alerts: []
   ## @param consumer.resources Consumer container resources
   resources:
     requests:
@@ -167,6 +169,9 @@ prune:
       memory: 128Mi
     limits:
       memory: 256Mi
+## @section Periodic commands
+## @param periodic The service's periodic management commands, one CronJob `<fullname>-<name>` each: name -> {enabled, schedule, command (the `manage.py` arguments, a list), activeDeadlineSeconds, ttlSecondsAfterFinished, resources}; declared by the service charts (inventory: release-expired-reservations, order: expire-orders)
+periodic: {}
 database:
   ## @param database.host PostgreSQL host (tpl)
   host: {{ "{{ .Release.Name }}-postgres" | quote }}

@@ -2,12 +2,13 @@
 
 import threading
 import uuid
+from functools import partial
 
 import pytest
 from django.db import connection
 
 from inventory.models import Reservation, Stock
-from inventory.services import NotEnoughStock, reserve_stock
+from inventory.services import NotEnoughStock, release_reservation, reserve_stock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,3 +58,13 @@ def test_one_order_repeating_its_reserve_at_once_reserves_once():
     assert sum(r.created for r in results) == 1
     assert Stock.objects.get(sku="CD002").reserved == 3
     assert Reservation.objects.filter(order_id=order_id).count() == 1
+
+
+def test_a_release_racing_its_reserve_never_leaves_units_held():
+    # The order service gave up on a reserve (timeout) and releases while the reserve is still running.
+    for _ in range(10):
+        stock = Stock.objects.create(sku=f"RACE{uuid.uuid4().hex[:6].upper()}", on_hand=5)
+        order_id = uuid.uuid4()
+        race([partial(reserve_stock, stock.sku, order_id, 2), partial(release_reservation, stock.sku, order_id)])
+        assert Stock.objects.get(sku=stock.sku).reserved == 0
+        assert Reservation.objects.get(order_id=order_id).status == "RELEASED"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_the_command_consumes_its_topics_in_its_group():
     assert Command.group_id == "inventory"
-    assert set(Command.handlers) == {"payment.failed", "shipment.dispatched"}
+    assert set(Command.handlers) == {"order.placed", "payment.failed", "order.cancelled", "shipment.dispatched"}
 
 
 def test_duplicate_payment_failed_releases_once():

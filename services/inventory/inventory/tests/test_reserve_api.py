@@ -164,13 +164,20 @@ def test_release_is_idempotent(order_client):
     assert OutboxEvent.objects.filter(event_type="stock.released").count() == 1
 
 
-def test_release_without_a_reservation_releases_nothing(order_client):
+def test_release_without_a_reservation_releases_nothing_and_refuses_a_later_reserve(order_client):
     StockFactory(sku="CD013", on_hand=10, reserved=2)
-    response = release(order_client, "CD013", uuid.uuid4())
+    order_id = uuid.uuid4()
+    response = release(order_client, "CD013", order_id)
     assert response.status_code == 200
     assert response.json()["released"] == 0
     assert Stock.objects.get(sku="CD013").reserved == 2
     assert not OutboxEvent.objects.exists()
+    # The reserve arrives after the release (a retry, or a request that outlived its caller): refused.
+    late = reserve(order_client, "CD013", order_id, 1)
+    assert late.status_code == 409
+    assert "was released" in late.json()["detail"]
+    assert Stock.objects.get(sku="CD013").reserved == 2
+    assert release(order_client, "CD013", order_id).json()["released"] == 0
 
 
 def test_release_touches_only_that_sku(order_client):

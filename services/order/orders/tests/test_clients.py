@@ -1,12 +1,13 @@
 """orders.clients over real HTTP against a local stand-in peer: answers mapped to values and errors."""
 
+import time
 from decimal import Decimal
 
 import pytest
 
 from musiccorp_common.http import peer_session
 from musiccorp_common.testing.http import by_path
-from orders.clients import CatalogClient, InventoryClient, OutOfStock, PeerUnavailable, UnknownSku
+from orders.clients import CatalogClient, InventoryClient, OutOfStock, PeerUnavailable, UnknownSku, peer_deadline
 
 
 @pytest.fixture
@@ -75,10 +76,35 @@ def test_inventory_reserve_sends_the_order_and_maps_409_and_404(stand_in):
 
 def test_reserve_is_retried_on_503_because_it_is_idempotent(stand_in):
     peer = stand_in({"/stock/CD001/reserve": (503, {"detail": "busy"})})
-    client = InventoryClient(peer.url, session=peer_session(retry_methods=frozenset({"POST"}), backoff_factor=0))
+    client = InventoryClient(peer.url)
     with pytest.raises(PeerUnavailable):
         client.reserve("CD001", "o-1", 1)
     assert len(peer.requests) == 3
+
+
+def test_no_retry_starts_that_its_backoff_would_take_past_the_deadline(stand_in):
+    peer = stand_in({"/stock/CD001/reserve": (503, {"detail": "busy"})})
+    client = InventoryClient(peer.url)
+    with peer_deadline(0.35), pytest.raises(PeerUnavailable):  # room for the first backoff (0.2 s), not the second (0.4 s)
+        client.reserve("CD001", "o-1", 1)
+    assert len(peer.requests) == 2
+
+
+def test_a_call_past_the_deadline_is_not_made(stand_in):
+    peer = stand_in({"/albums/CD001": (200, ALBUM)})
+    with peer_deadline(0), pytest.raises(PeerUnavailable) as raised:
+        CatalogClient(peer.url).album("CD001")
+    assert raised.value.reason == "deadline exceeded"
+    assert peer.requests == []
+
+
+def test_a_stalling_peer_is_given_up_on_at_the_deadline_not_its_read_timeout(stand_in):
+    peer = stand_in({"/stock/CD001/reserve": (200, {})}, delay=3.0)
+    started = time.monotonic()
+    with peer_deadline(0.5), pytest.raises(PeerUnavailable):
+        InventoryClient(peer.url).reserve("CD001", "o-1", 1)  # read timeout 5 s, no deadline: it would wait 3 s
+    assert time.monotonic() - started < 1.5
+    assert len(peer.requests) == 1
 
 
 def test_release_sends_the_order_and_ignores_an_unknown_sku(stand_in):

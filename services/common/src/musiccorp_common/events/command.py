@@ -5,6 +5,7 @@ A service's command only names its consumer group and its handlers:
     class Command(ConsumeCommand):
         group_id = "inventory"
         handlers = {"payment.failed": release_for_failed_payment, ...}
+        collectors = []  # optional: Prometheus collectors its /metrics adds, computed at scrape time
 
 SIGTERM and SIGINT ask the loop to stop: the message in hand is finished and committed, the
 consumer leaves its group, the relay finishes its batch, and the process exits 0.
@@ -29,6 +30,7 @@ logger = logging.getLogger("musiccorp.events.command")
 class ConsumeCommand(BaseCommand):
     group_id: str = ""
     handlers: dict = {}
+    collectors: list = []
 
     help = "Consume this service's events and relay its outbox until SIGTERM. Example: python manage.py consume"
 
@@ -51,6 +53,7 @@ class ConsumeCommand(BaseCommand):
                 _database_ok,
                 settings.PROMETHEUS_MULTIPROC_DIR,
                 consumer_ready=lambda: consumer.ready,
+                collectors=self.collectors,
             )
         if relay:
             relay.start()

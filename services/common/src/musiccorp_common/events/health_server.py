@@ -2,13 +2,15 @@
 
 The consumer has no web framework around it, so it answers these itself on
 EVENTS_CONSUMER_HEALTH_HOST:EVENTS_CONSUMER_HEALTH_PORT. Live means the loop turned recently (it keeps turning while
-it backs off); ready also means the consumer is not retrying a transient failure and the database answers.
+it backs off); ready also means the consumer is not retrying a transient failure and the database answers. A service
+may add collectors of its own (``collectors``), computed at each scrape: a gauge read from the database, say, which
+no worker process could keep current.
 """
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
@@ -25,6 +27,15 @@ def _registry(multiprocess_dir: str):
     return registry
 
 
+def _metrics(multiprocess_dir: str, collectors: Iterable) -> bytes:
+    """The process's (or all processes') metrics, then the extra collectors' (a registry of their own
+    per scrape: in multiprocess mode the default registry is not what is served)."""
+    extra = CollectorRegistry(auto_describe=False)
+    for collector in collectors:
+        extra.register(collector)
+    return generate_latest(_registry(multiprocess_dir)) + generate_latest(extra)
+
+
 def serve_health(
     host: str,
     port: int,
@@ -33,6 +44,7 @@ def serve_health(
     multiprocess_dir: str,
     stale_after: float = 60.0,
     consumer_ready: Callable[[], bool] = lambda: True,
+    collectors: Iterable = (),
 ) -> ThreadingHTTPServer:
     """Start the server in a daemon thread and return it (``shutdown()`` stops it)."""
 
@@ -51,7 +63,7 @@ def serve_health(
                 else:
                     self._answer(200, b'{"status":"ok"}')
             elif self.path == "/metrics":
-                self._answer(200, generate_latest(_registry(multiprocess_dir)), CONTENT_TYPE_LATEST)
+                self._answer(200, _metrics(multiprocess_dir, collectors), CONTENT_TYPE_LATEST)
             else:
                 self._answer(404, b'{"detail":"Not found."}')
 

@@ -1,7 +1,11 @@
-"""``manage.py consume``: order's consumer (payment and shipment events) plus its outbox relay."""
+"""``manage.py consume``: order's consumer (payment and shipment events) plus its outbox relay.
+
+Its /metrics also carries ``musiccorp_orders_stuck`` (orders.metrics.StuckOrdersCollector).
+"""
 
 from musiccorp_common.events.command import ConsumeCommand
 from orders.handlers import HANDLERS
+from orders.metrics import StuckOrdersCollector
 
 
 class Command(ConsumeCommand):
@@ -11,3 +15,4 @@ class Command(ConsumeCommand):
     )
     group_id = "order"
     handlers = HANDLERS
+    collectors = [StuckOrdersCollector()]
