@@ -135,8 +135,9 @@ def watch_completion(email: str, completed_at: dict[str, float], placing_done: t
 
 
 def start_profiles(service: str, seconds: int) -> list[tuple[subprocess.Popen, Path]]:
-    """py-spy on every process of ``service`` (a ci/stack pid file name: "order", "payment-consumer")."""
-    master = Path(os.environ["RUN_DIR"], "pids", f"{service}.pid").read_text().strip()
+    """py-spy on every process of ``service`` (a supervisord program of ci/stack/services: "order", "payment-consumer")."""
+    services = Path(os.environ["ROOT"], "ci", "stack", "services")
+    master = subprocess.run([str(services), "pid", service], capture_output=True, text=True, check=True).stdout.strip()
     # gunicorn's workers are the master's children; a consumer is a single process.
     workers = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True, check=False).stdout.split() or [master]
     runs = []

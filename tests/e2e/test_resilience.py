@@ -1,7 +1,7 @@
 """The saga survives what production does to it: killed consumers, SIGTERM, poison messages.
 
-Runs against the local stack (`stack` fixture) and restarts what it kills through the same
-scripts as `make up`, so the stack is whole again when each test ends.
+Runs against the local stack (`stack` fixture), whose supervisord (ci/stack/services) starts
+again what a test kills, so the stack is whole again when each test ends.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ pytestmark = pytest.mark.e2e
 KAFKA = "127.0.0.1:9092"
 
 
-@pytest.fixture
-def pid_of(run_dir):
-    return lambda component: int(Path(run_dir, "pids", f"{component}.pid").read_text())
+SERVICES_SCRIPT = Path(__file__).resolve().parents[2] / "ci" / "stack" / "services"
 
 
-@pytest.fixture
-def restart_services(stack_script):
-    """Start again what a test killed, as `make up` does."""
-    return lambda: stack_script("services", "up")
+def pid_of(program: str) -> int | None:
+    """The pid of a supervisord program (`ci/stack/services pid`), None while it is not running."""
+    proc = subprocess.run([str(SERVICES_SCRIPT), "pid", program], capture_output=True, text=True, check=False)
+    return int(proc.stdout) if proc.returncode == 0 else None
 
 
 def wait_until(predicate, timeout=60.0, what="condition"):
@@ -57,20 +55,16 @@ def shipments(stack, order_id) -> list:
     return requests.get(f"{stack}/api/shipping/shipments", params={"order_id": order_id}, timeout=15).json()["results"]
 
 
-def test_killed_consumer_loses_nothing_and_duplicates_nothing(stack, pid_of, restart_services):
-    os.kill(pid_of("shipping-consumer"), signal.SIGKILL)
-    wait_until(
-        lambda: subprocess.run(["kill", "-0", str(pid_of("shipping-consumer"))], capture_output=True).returncode != 0,
-        what="the shipping consumer to die",
-    )
+def test_killed_consumer_loses_nothing_and_duplicates_nothing(stack):
+    killed = pid_of("shipping-consumer")
     orders = [place(stack) for _ in range(5)]
-    wait_until(lambda: all(status(stack, o) == "PAID" for o in orders), what="payments while shipping is down")
-    restart_services()
-    wait_until(lambda: all(status(stack, o) == "COMPLETED" for o in orders), what="the backlog to complete")
+    os.kill(killed, signal.SIGKILL)
+    wait_until(lambda: pid_of("shipping-consumer") not in (None, killed), what="supervisord to start the consumer again")
+    wait_until(lambda: all(status(stack, o) == "COMPLETED" for o in orders), what="the orders around the kill to complete")
     assert all(len(shipments(stack, o)) == 1 for o in orders)
 
 
-def test_sigterm_stops_a_consumer_cleanly_mid_stream(stack, pid_of, restart_services, run_dir):
+def test_sigterm_stops_a_consumer_cleanly_mid_stream(stack, run_dir):
     orders = [place(stack) for _ in range(5)]
     pid = pid_of("payment-consumer")
     os.kill(pid, signal.SIGTERM)
@@ -81,7 +75,7 @@ def test_sigterm_stops_a_consumer_cleanly_mid_stream(stack, pid_of, restart_serv
     )
     log = Path(run_dir, "logs", "payment-consumer.log").read_text()
     assert '"consumer stopped"' in log, "the loop closed the consumer (left the group) before exiting"
-    restart_services()
+    wait_until(lambda: pid_of("payment-consumer") not in (None, pid), what="supervisord to start the consumer again")
     wait_until(lambda: all(status(stack, o) == "COMPLETED" for o in orders), what="orders placed around the restart")
     for order_id in orders:
         payments = requests.get(f"{stack}/api/payments/payments", params={"order_id": order_id}, timeout=15).json()

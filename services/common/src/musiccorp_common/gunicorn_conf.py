@@ -11,8 +11,11 @@ Environment:
   /metrics adds up all of them rather than whichever worker answered).
 """
 
+import ctypes
 import os
 import shutil
+import signal
+import sys
 
 from musiccorp_common.env import env_int, env_list, env_str
 from musiccorp_common.logging import JsonFormatter
@@ -61,3 +64,15 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker):
+    """Linux: a worker gets SIGTERM (finish the request in hand, exit) when its master dies.
+
+    A master killed with SIGKILL (the local stack's supervisord then starts a new one) would
+    otherwise leave its workers serving on the inherited socket until they notice, seconds later,
+    and the new master cannot bind the port meanwhile. In a pod the container ends with the master.
+    """
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

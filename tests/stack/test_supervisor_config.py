@@ -1,0 +1,77 @@
+"""The supervisord config ci/stack/services writes: one program per process of a service, chosen by
+the commands the service has (`manage.py help --commands`, as recorded by the preparation).
+
+Renders the config (`ci/stack/services config`) from command lists written here, parses it with
+supervisord's own option parser; nothing is started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from supervisor.datatypes import RestartUnconditionally
+from supervisor.options import ServerOptions
+
+pytestmark = pytest.mark.stack
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_COMMANDS = ["migrate", "collectstatic", "ensure_superuser", "prune_events"]
+
+
+def render(tmp_path: Path, extra: dict[str, list[str]]) -> dict[str, object]:
+    """Programs of the config rendered when each service lists BASE_COMMANDS plus extra[service]."""
+    for service in ("catalog", "inventory", "order", "payment", "shipping"):
+        (tmp_path / f"{service}.commands").write_text("\n".join(BASE_COMMANDS + extra.get(service, [])) + "\n")
+    env = {**os.environ, "MUSICCORP_STACK_STATE_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [str(ROOT / "ci" / "stack" / "services"), "config"], capture_output=True, text=True, env=env, check=True
+    )
+    conf = tmp_path / "supervisord.conf"
+    conf.write_text(proc.stdout)
+    options = ServerOptions()
+    options.configfile = str(conf)
+    options.process_config(do_usage=False)
+    return {p.name: p for group in options.process_group_configs for p in group.process_configs}
+
+
+def test_programs_until_the_services_have_a_relay_command(stack_secrets, tmp_path):
+    programs = render(tmp_path, {})
+    assert set(programs) == {
+        "watchdog",
+        *("catalog", "inventory", "order", "payment", "shipping"),
+        *(f"{s}-consumer" for s in ("inventory", "order", "payment", "shipping")),
+        *(f"{s}-pruner" for s in ("catalog", "inventory", "order", "payment", "shipping")),
+    }
+    assert programs["order-consumer"].command.endswith("manage.py consume")  # the relay runs inside
+    assert programs["order"].command.endswith("--bind 127.0.0.1:5003 config.wsgi")
+    assert programs["payment-consumer"].environment["EVENTS_CONSUMER_HEALTH_PORT"] == "6004"
+    assert programs["payment-consumer"].environment["KAFKA_SASL_USERNAME"] == "payment"
+    assert programs["catalog"].environment["DJANGO_ALLOWED_HOSTS"] == "localhost,127.0.0.1"
+    for program in programs.values():
+        if program.name != "watchdog":
+            assert program.autorestart is RestartUnconditionally  # autorestart=true: whatever the exit code
+            assert (program.stopasgroup, program.killasgroup) == (True, True)
+            assert program.stdout_logfile.endswith(f"/logs/{program.name}.log")
+
+
+def test_relay_and_sweepers_once_the_services_have_the_commands(stack_secrets, tmp_path):
+    relay = ["relay_outbox"]
+    programs = render(
+        tmp_path,
+        {
+            "catalog": relay,
+            "inventory": [*relay, "release_expired_reservations"],
+            "order": [*relay, "expire_orders"],
+            "payment": relay,
+            "shipping": relay,
+        },
+    )
+    for service in ("inventory", "order", "payment", "shipping"):
+        assert programs[f"{service}-consumer"].command.endswith("manage.py consume --no-relay")
+        assert programs[f"{service}-relay"].command.endswith("manage.py relay_outbox")
+    assert "catalog-relay" not in programs  # no consumer, no outbox to relay
+    assert programs["inventory-reservation-sweeper"].command.endswith("release_expired_reservations --every 30")
+    assert programs["order-expiry"].command.endswith("expire_orders --every 30")
