@@ -80,13 +80,28 @@ def pid(name: str) -> int | None:
     return found if _alive(found) else None
 
 
+def _gone(process_id: int) -> bool:
+    try:
+        os.kill(process_id, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def wait_dead(process_id: int, timeout: float = 30) -> bool:
+    """Wait until the process is gone; True when it is (or, after the timeout, at least a zombie).
+
+    Gone, not only dead: the scripts' pid check (kill -0) takes a zombie for a live process, and
+    a killed JVM stays a zombie for a few seconds until the init process reaps it.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(process_id):
+        if _gone(process_id):
             return True
         time.sleep(0.1)
-    return False
+    return not _alive(process_id)
 
 
 def kill(name: str) -> int:
