@@ -49,7 +49,7 @@ STACK_RESTARTS_PROGRAMS = _restarts_setting()
 
 
 def _fallback_pid_name(name: str) -> str:
-    # The relay runs inside `manage.py consume` until the stack runs it as its own program.
+    # The relay runs inside `manage.py consume` until the service has its own relay command.
     return name.removesuffix("-relay") + "-consumer" if name.endswith("-relay") else name
 
 
@@ -69,9 +69,10 @@ def _alive(pid: int) -> bool:
 
 def pid(name: str) -> int | None:
     """The live pid of program ``name``, or None when it is not running."""
-    proc = _services("pid", name, timeout=30)
-    if proc.returncode == 0 and proc.stdout.strip().isdigit():
-        return int(proc.stdout.strip())
+    for program in dict.fromkeys((name, _fallback_pid_name(name))):
+        proc = _services("pid", program, timeout=30)
+        if proc.returncode == 0 and proc.stdout.strip().isdigit():
+            return int(proc.stdout.strip())
     file = RUN_DIR / "pids" / f"{_fallback_pid_name(name)}.pid"
     try:
         found = int(file.read_text().strip())
