@@ -25,7 +25,7 @@ status: ## show each component of the local stack and its state
 	ci/stack/status
 
 ## Tests (tox environments in tox.ini; each bootstraps first, seconds when warm).
-.PHONY: test lint unit stack-test charts e2e
+.PHONY: test lint unit stack-test charts e2e chaos
 test: ## every test the project has, as CI runs it
 	ci/bootstrap && ci/tox
 
@@ -43,6 +43,9 @@ charts: ## helm lint, render matrix, schema validation, chart policies
 
 e2e: ## the local stack end to end through the gateway
 	ci/bootstrap && ci/tox -e e2e
+
+chaos: ## fault-injection campaign: ~1,100 orders under killed processes, Kafka and PostgreSQL outages (docs/reliability.md)
+	ci/bootstrap && ci/tox -e chaos
 
 ## Benchmark (docs/benchmark.md).
 .PHONY: bench

@@ -22,16 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from stack_client import GATEWAY, new_album, place_order, read_secrets, staff_auth, staff_session
 
-GATEWAY = "http://localhost:8080"
-INVENTORY = "http://127.0.0.1:5002"
 COMPLETION_TIMEOUT = 300
-
-
-def read_secrets() -> dict[str, str]:
-    """The local stack's generated secrets (ci/stack/secrets): admin login, database superuser."""
-    lines = Path(os.environ["RUN_DIR"], "secrets.env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
 def percentiles(values: list[float]) -> dict:
@@ -42,39 +35,15 @@ def percentiles(values: list[float]) -> dict:
     return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "mean": round(statistics.fmean(ordered) * 1000, 1)}
 
 
-def prepare_sku(session: requests.Session, staff: tuple[str, str], units: int) -> str:
-    sku = f"BENCH-{uuid.uuid4().hex[:8].upper()}"
-    album = {
-        "sku": sku,
-        "title": "Bench",
-        "artist": "Bench",
-        "genre": "bench",
-        "release_year": 2024,
-        "price": "9.99",
-        "currency": "EUR",
-    }
-    session.post(f"{GATEWAY}/api/catalog/albums", json=album, auth=staff, timeout=10).raise_for_status()
-    # Stock writes are not routable through the gateway (issue 8): set it on inventory's own port.
-    session.put(f"{INVENTORY}/stock/{sku}", json={"on_hand": units}, auth=staff, timeout=10).raise_for_status()
-    return sku
-
-
 def place_orders(sku: str, email: str, count: int, concurrency: int):
     local = threading.local()
 
     def place(_):
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
-        body = {"customer_email": email, "items": [{"sku": sku, "quantity": 1}], "payment_token": "tok_visa"}
         started = time.monotonic()
-        try:
-            response = session.post(f"{GATEWAY}/api/orders/orders", json=body, timeout=30)
-        except requests.RequestException as exc:
-            return None, started, time.monotonic(), f"{type(exc).__name__}"
-        done = time.monotonic()
-        if response.status_code != 201:
-            return None, started, done, f"HTTP {response.status_code}"
-        return response.json()["id"], started, done, None
+        _status, order_id, error = place_order(session, sku, email)
+        return order_id, started, time.monotonic(), error
 
     placed_at: dict[str, float] = {}
     latencies, errors = [], []
@@ -86,28 +55,6 @@ def place_orders(sku: str, email: str, count: int, concurrency: int):
             else:
                 placed_at[order_id] = done  # placed-to-COMPLETED counts from the 201
     return placed_at, latencies, errors
-
-
-def staff_session() -> requests.Session:
-    """A session signed in once through the order admin's login form as the stack's admin.
-
-    Once, not basic auth on every poll: each basic-auth request hashes the password (PBKDF2,
-    about a second of a core), which would make the bench measure its own observation.
-    """
-    secrets = read_secrets()
-    session = requests.Session()
-    login = f"{GATEWAY}/api/orders/admin/login/"
-    session.get(login, timeout=30)
-    form = {
-        "username": secrets["DJANGO_SUPERUSER_USERNAME"],
-        "password": secrets["DJANGO_SUPERUSER_PASSWORD"],
-        "csrfmiddlewaretoken": session.cookies.get("order_csrftoken", ""),
-        "next": "/api/orders/admin/",
-    }
-    session.post(login, data=form, headers={"Referer": login}, timeout=30)
-    if "order_sessionid" not in session.cookies:
-        raise SystemExit("bench: could not sign in to the order admin as the stack's admin")
-    return session
 
 
 def watch_completion(email: str, completed_at: dict[str, float], placing_done: threading.Event, placed: dict) -> None:
@@ -276,11 +223,7 @@ def main() -> int:
     if not 1 <= args.orders <= 5000 or not 1 <= args.concurrency <= 64:
         parser.error("orders must be 1..5000 and concurrency 1..64 (bounded load on loopback)")
 
-    secrets = dict(
-        line.split("=", 1) for line in Path(os.environ["RUN_DIR"], "secrets.env").read_text().splitlines() if "=" in line
-    )
-    staff = (secrets["DJANGO_SUPERUSER_USERNAME"], secrets["DJANGO_SUPERUSER_PASSWORD"])
-    sku = prepare_sku(requests.Session(), staff, units=args.orders)
+    sku = new_album(requests.Session(), staff_auth(read_secrets()), units=args.orders)
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     print(f"placing {args.orders} orders at concurrency {args.concurrency} (sku {sku})...", file=sys.stderr)
     ticks_before = cpu_ticks()

@@ -1,0 +1,237 @@
+"""The chaos campaign's invariants, checked from outside: SQL in each service's database, Kafka.
+
+A check reads the state of every order the campaign placed (its customer email) and of its SKUs,
+as the PostgreSQL superuser (each service's own database, musiccorp_<svc>) and as Kafka's admin
+(SASL SCRAM-SHA-512, both from $RUN_DIR/secrets.env), and sorts what is wrong into categories.
+Each violation has a key (an order id, a reservation, a DLQ message), so the campaign can tell a
+new violation from one an earlier fault left behind:
+
+- stuck: an order (or its payment) not terminal
+- lost: 201 answered but no order in the database; COMPLETED without a payment or a shipment
+- duplicated: two payments or two shipments for an order; stock taken twice
+- leaked: a RESERVED reservation of an order that is terminal or does not exist
+- inconsistent: payment status against order status, shipment of a CANCELLED order, stock
+  numbers that disagree, a new message in a `.dlq` topic, a program that is not running
+
+Besides, ``motion`` counts what is still on its way (unsent outbox rows, consumer lag): the saga
+is quiescent when that is zero and nothing changes any more.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "stack"))
+from kafka_admin import topic_table
+
+PG = {"host": "127.0.0.1", "port": 55432}
+SERVICES = ("catalog", "inventory", "order", "payment", "shipping")
+TERMINAL = ("COMPLETED", "CANCELLED")
+CATEGORIES = ("stuck", "lost", "duplicated", "leaked", "inconsistent")
+
+
+@dataclass
+class Snapshot:
+    violations: dict[str, set[str]] = field(default_factory=lambda: {c: set() for c in CATEGORIES})
+    motion: dict[str, int] = field(default_factory=dict)  # e.g. {"outbox order": 3, "lag payment": 12}
+    statuses: Counter = field(default_factory=Counter)
+    error: str = ""  # the check itself failed (database or broker unreachable)
+
+    def add(self, category: str, key: str) -> None:
+        self.violations[category].add(key)
+
+    def fingerprint(self) -> tuple:
+        return (tuple(sorted(self.statuses.items())), tuple(len(self.violations[c]) for c in CATEGORIES), self.error)
+
+    @property
+    def moving(self) -> bool:
+        return bool(self.error) or any(self.motion.values())
+
+
+class Checker:
+    def __init__(self, secrets: dict[str, str], email: str, initial_stock: dict[str, int]):
+        self.secrets = secrets
+        self.email = email
+        self.initial_stock = initial_stock
+        self.kafka = {
+            "bootstrap.servers": "127.0.0.1:9092",
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": secrets["KAFKA_ADMIN_USERNAME"],
+            "sasl.password": secrets["KAFKA_ADMIN_PASSWORD"],
+            "socket.timeout.ms": 5000,
+            # Quiet: while the broker is down librdkafka logs every failed connect; a check reports its own error.
+            "log_level": 0,
+        }
+        table = topic_table()
+        self.group_topics: dict[str, list[str]] = defaultdict(list)
+        for row in table:
+            for group in row["consumers"]:
+                self.group_topics[group].append(row["name"])
+        self.dlq_topics = [f"{row['name']}.dlq" for row in table]
+        self._consumers: dict[str, Consumer] = {}
+        self.dlq_baseline: dict[str, int] = {}
+
+    # -- PostgreSQL -------------------------------------------------------------------------
+
+    def _query(self, service: str, sql: str, params: tuple = ()) -> list[tuple]:
+        conninfo = dict(
+            PG,
+            user=self.secrets["PG_SUPERUSER"],
+            password=self.secrets["PG_SUPERUSER_PASSWORD"],
+            dbname=f"musiccorp_{service}",
+            connect_timeout=3,
+        )
+        with psycopg.connect(**conninfo, autocommit=True) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    # -- Kafka ------------------------------------------------------------------------------
+
+    def _client(self, group: str) -> Consumer:
+        # A consumer that never subscribes: it reads the group's committed offsets without joining it.
+        if group not in self._consumers:
+            self._consumers[group] = Consumer({**self.kafka, "group.id": group, "enable.auto.commit": False})
+        return self._consumers[group]
+
+    def _partitions(self, topic: str) -> list[TopicPartition]:
+        metadata = self._client("chaos-observer").list_topics(topic, timeout=10)
+        return [TopicPartition(topic, p) for p in metadata.topics[topic].partitions]
+
+    def _high(self, tp: TopicPartition) -> tuple[int, int]:
+        return self._client("chaos-observer").get_watermark_offsets(tp, timeout=10, cached=False)
+
+    def dlq_counts(self) -> dict[str, int]:
+        """Messages each `.dlq` topic has ever received (sum of its partitions' high watermarks)."""
+        return {topic: sum(self._high(tp)[1] for tp in self._partitions(topic)) for topic in self.dlq_topics}
+
+    def remember_dlq(self) -> None:
+        self.dlq_baseline = self.dlq_counts()
+
+    def lag(self) -> dict[str, int]:
+        """Consumer lag of each service's group: high watermark minus committed offset, summed."""
+        result = {}
+        for group, topics in self.group_topics.items():
+            partitions = [tp for topic in topics for tp in self._partitions(topic)]
+            committed = self._client(group).committed(partitions, timeout=10)
+            total = 0
+            for tp in committed:
+                low, high = self._high(tp)
+                total += high - (tp.offset if tp.offset >= 0 else low)
+            result[group] = total
+        return result
+
+    def close(self) -> None:
+        for consumer in self._consumers.values():
+            consumer.close()
+        self._consumers.clear()
+
+    # -- the check --------------------------------------------------------------------------
+
+    def snapshot(self, accepted: set[str], programs_down: list[str]) -> Snapshot:
+        snap = Snapshot()
+        try:
+            self._check(snap, accepted)
+        except (psycopg.Error, KafkaException, OSError) as exc:
+            snap.error = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+            # A broker restart leaves librdkafka handles that may take long to recover: start over.
+            self.close()
+        for name in programs_down:
+            snap.add("inconsistent", f"{name} is not running")
+        return snap
+
+    def _check(self, snap: Snapshot, accepted: set[str]) -> None:
+        orders = dict(self._query("order", "SELECT id::text, status FROM orders_order WHERE customer_email = %s", (self.email,)))
+        snap.statuses.update(orders.values())
+        for order_id in accepted - orders.keys():
+            snap.add("lost", f"{order_id}: answered 201, not in order's database")
+        for order_id, status in orders.items():
+            if status not in TERMINAL:
+                snap.add("stuck", f"{order_id}: {status}")
+        ids = list(orders)
+
+        payments = defaultdict(list)
+        for order_id, status in self._query(
+            "payment", "SELECT order_id::text, status FROM payments_payment WHERE order_id = ANY(%s::uuid[])", (ids,)
+        ):
+            payments[order_id].append(status)
+        shipments = Counter(
+            dict(
+                self._query(
+                    "shipping",
+                    "SELECT order_id::text, count(*) FROM shipments_shipment WHERE order_id = ANY(%s::uuid[]) GROUP BY 1",
+                    (ids,),
+                )
+            )
+        )
+        for order_id, status in orders.items():
+            paid, shipped = payments.get(order_id, []), shipments.get(order_id, 0)
+            if len(paid) > 1:
+                snap.add("duplicated", f"{order_id}: {len(paid)} payments")
+            if shipped > 1:
+                snap.add("duplicated", f"{order_id}: {shipped} shipments")
+            if any(p not in ("SUCCEEDED", "DECLINED") for p in paid):
+                snap.add("stuck", f"{order_id}: payment {'/'.join(paid)}")
+            if status == "COMPLETED":
+                if not paid:
+                    snap.add("lost", f"{order_id}: COMPLETED without a payment")
+                elif "SUCCEEDED" not in paid:
+                    snap.add("inconsistent", f"{order_id}: COMPLETED, payment {'/'.join(paid)}")
+                if not shipped:
+                    snap.add("lost", f"{order_id}: COMPLETED without a shipment")
+            elif status == "CANCELLED":
+                if not paid:
+                    snap.add("inconsistent", f"{order_id}: CANCELLED without a payment record")
+                elif "SUCCEEDED" in paid:
+                    snap.add("inconsistent", f"{order_id}: CANCELLED but payment SUCCEEDED")
+                if shipped:
+                    snap.add("inconsistent", f"{order_id}: CANCELLED but shipped")
+
+        skus = list(self.initial_stock)
+        shipped_units = dict(
+            self._query(
+                "order",
+                "SELECT i.sku, sum(i.quantity) FROM orders_orderitem i JOIN orders_order o ON o.id = i.order_id "
+                "WHERE o.customer_email = %s AND o.status = 'COMPLETED' GROUP BY i.sku",
+                (self.email,),
+            )
+        )
+        reserved_rows = defaultdict(int)
+        for order_id, sku, status, quantity in self._query(
+            "inventory",
+            "SELECT order_id::text, sku, status, quantity FROM inventory_reservation WHERE sku = ANY(%s)",
+            (skus,),
+        ):
+            order_status = orders.get(order_id)
+            if status == "RESERVED":
+                reserved_rows[sku] += quantity
+                if order_status is None or order_status in TERMINAL:
+                    snap.add("leaked", f"{order_id}/{sku}: RESERVED x{quantity}, order {order_status or 'does not exist'}")
+            elif status == "SHIPPED" and order_status != "COMPLETED":
+                snap.add("inconsistent", f"{order_id}/{sku}: SHIPPED, order {order_status or 'does not exist'}")
+        for sku, on_hand, reserved in self._query(
+            "inventory", "SELECT sku, on_hand, reserved FROM inventory_stock WHERE sku = ANY(%s)", (skus,)
+        ):
+            expected = self.initial_stock[sku] - int(shipped_units.get(sku, 0))
+            if on_hand < expected:
+                snap.add("duplicated", f"{sku}: on_hand {on_hand} < initial - shipped {expected}")
+            elif on_hand > expected:
+                snap.add("inconsistent", f"{sku}: on_hand {on_hand} > initial - shipped {expected}")
+            if reserved != reserved_rows[sku]:
+                snap.add("inconsistent", f"{sku}: reserved {reserved} != RESERVED reservations {reserved_rows[sku]}")
+
+        for service in SERVICES:
+            if self._query(service, "SELECT to_regclass('musiccorp_common_outboxevent')")[0][0] is None:
+                continue  # a service that publishes nothing
+            (unsent,) = self._query(service, "SELECT count(*) FROM musiccorp_common_outboxevent WHERE sent_at IS NULL")[0]
+            snap.motion[f"outbox {service}"] = unsent
+        for group, lag in self.lag().items():
+            snap.motion[f"lag {group}"] = lag
+        for topic, count in self.dlq_counts().items():
+            for n in range(self.dlq_baseline.get(topic, 0), count):
+                snap.add("inconsistent", f"{topic}: dead letter #{n + 1}")

@@ -1,0 +1,85 @@
+"""A client of the local stack shared by the load scripts (ci/bench.py, ci/chaos.py).
+
+What both do the same way: read the run dir's generated secrets, make a fresh album with its own
+stock, place an order through the gateway, and sign in once as the stack's admin to observe.
+Traffic goes to loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import requests
+
+GATEWAY = "http://localhost:8080"
+# Stock writes are not routable through the gateway (issue 8): they go to inventory's own port.
+INVENTORY = "http://127.0.0.1:5002"
+
+
+def read_secrets() -> dict[str, str]:
+    """The local stack's generated secrets (ci/stack/secrets): admin login, database superuser, Kafka admin."""
+    lines = Path(os.environ["RUN_DIR"], "secrets.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def staff_auth(secrets: dict[str, str]) -> tuple[str, str]:
+    """Basic auth of the stack's admin, for the few staff-only writes a script makes."""
+    return secrets["DJANGO_SUPERUSER_USERNAME"], secrets["DJANGO_SUPERUSER_PASSWORD"]
+
+
+def new_album(session: requests.Session, staff: tuple[str, str], units: int, prefix: str = "BENCH") -> str:
+    """A fresh SKU in catalog with ``units`` on hand in inventory, so the caller owns its stock."""
+    sku = f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+    album = {
+        "sku": sku,
+        "title": prefix.title(),
+        "artist": prefix.title(),
+        "genre": prefix.lower(),
+        "release_year": 2024,
+        "price": "9.99",
+        "currency": "EUR",
+    }
+    session.post(f"{GATEWAY}/api/catalog/albums", json=album, auth=staff, timeout=10).raise_for_status()
+    session.put(f"{INVENTORY}/stock/{sku}", json={"on_hand": units}, auth=staff, timeout=10).raise_for_status()
+    return sku
+
+
+TOKEN_VISA = "tok_visa"  # noqa: S105 -- the contract's test token, not a secret
+
+
+def place_order(
+    session: requests.Session, sku: str, email: str, token: str = TOKEN_VISA, quantity: int = 1, timeout: float = 30
+) -> tuple[int | None, str | None, str | None]:
+    """POST one order through the gateway: (HTTP status or None, order id when 201, error kind or None)."""
+    body = {"customer_email": email, "items": [{"sku": sku, "quantity": quantity}], "payment_token": token}
+    try:
+        response = session.post(f"{GATEWAY}/api/orders/orders", json=body, timeout=timeout)
+    except requests.RequestException as exc:
+        return None, None, type(exc).__name__
+    if response.status_code != 201:
+        return response.status_code, None, f"HTTP {response.status_code}"
+    return 201, response.json()["id"], None
+
+
+def staff_session() -> requests.Session:
+    """A session signed in once through the order admin's login form as the stack's admin.
+
+    Once, not basic auth on every poll: each basic-auth request hashes the password (PBKDF2,
+    about a second of a core), which would make a load script measure its own observation.
+    """
+    secrets = read_secrets()
+    session = requests.Session()
+    login = f"{GATEWAY}/api/orders/admin/login/"
+    session.get(login, timeout=30)
+    form = {
+        "username": secrets["DJANGO_SUPERUSER_USERNAME"],
+        "password": secrets["DJANGO_SUPERUSER_PASSWORD"],
+        "csrfmiddlewaretoken": session.cookies.get("order_csrftoken", ""),
+        "next": "/api/orders/admin/",
+    }
+    session.post(login, data=form, headers={"Referer": login}, timeout=30)
+    if "order_sessionid" not in session.cookies:
+        raise SystemExit("could not sign in to the order admin as the stack's admin")
+    return session
