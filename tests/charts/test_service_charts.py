@@ -9,8 +9,12 @@ from chartlib import SERVICES, of_kind, render_case
 
 PORTS = dict(zip(SERVICES, range(5001, 5006), strict=True))
 CONSUMERS = {"inventory", "order", "payment", "shipping"}
-PEERS = {"order": {"CATALOG_URL": "http://musiccorp-catalog:5001", "INVENTORY_URL": "http://musiccorp-inventory:5002"}}
-CLIENTS = {"catalog": {"order"}, "inventory": {"order"}}
+PEERS = {
+    "order": {"CATALOG_URL": "http://musiccorp-catalog:5001", "INVENTORY_URL": "http://musiccorp-inventory:5002"},
+    # The reservation sweeper asks order whether an unconfirmed reservation's order exists.
+    "inventory": {"ORDER_URL": "http://musiccorp-order:5003"},
+}
+CLIENTS = {"catalog": {"order"}, "inventory": {"order"}, "order": {"inventory"}}
 
 
 def named(kind: str, name: str) -> dict:

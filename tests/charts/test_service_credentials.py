@@ -10,8 +10,9 @@ import base64
 import pytest
 from chartlib import SERVICES, of_kind, render_case
 
-# Who calls whom (contract): order calls catalog (prices) and inventory (reservations).
-EXPECTED_CALLERS = {"catalog": {"order"}, "inventory": {"order"}, "order": set(), "payment": set(), "shipping": set()}
+# Who calls whom (contract): order calls catalog (prices) and inventory (reservations); inventory's
+# reservation sweeper reads GET /orders/<id> from order.
+EXPECTED_CALLERS = {"catalog": {"order"}, "inventory": {"order"}, "order": {"inventory"}, "payment": set(), "shipping": set()}
 
 
 def _containers(docs, service):

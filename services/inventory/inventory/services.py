@@ -19,6 +19,7 @@ database, not from Python:
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -146,11 +147,14 @@ def confirm_order(order_id: uuid.UUID) -> int:
     return confirmed
 
 
-def release_expired(ttl_seconds: float, *, limit: int = 1000) -> list[dict]:
+def release_expired(ttl_seconds: float, *, order_committed: Callable[[uuid.UUID], bool], limit: int = 1000) -> list[dict]:
     """The sweeper: release RESERVED reservations unconfirmed for ``ttl_seconds``, one transaction per order.
 
-    Each order's release publishes stock.released in its transaction. Returns one
-    ``{"order_id", "items"}`` per order released (at most ``limit`` orders per call).
+    ``order_committed(order_id)`` (order's answer, see inventory.orders_client) decides first: a
+    committed order's reservations are confirmed instead (its order.placed is only late), an
+    order that cannot be looked up is left for the next run. Each release publishes
+    stock.released in its transaction. Returns one ``{"order_id", "items"}`` per order released
+    (at most ``limit`` orders looked at per call).
     """
     cutoff = timezone.now() - timedelta(seconds=ttl_seconds)
     order_ids = list(
@@ -161,6 +165,17 @@ def release_expired(ttl_seconds: float, *, limit: int = 1000) -> list[dict]:
     )
     released = []
     for order_id in order_ids:
+        try:
+            committed = order_committed(order_id)
+        except Exception as exc:  # any doubt means: keep the stock held, ask again next run
+            logger.warning("order %s: cannot tell whether it was placed (%s); its reservations stay", order_id, exc)
+            continue
+        if committed:
+            Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RESERVED, confirmed_at__isnull=True).update(
+                confirmed_at=timezone.now()
+            )
+            logger.info("order %s exists: its unconfirmed reservations are confirmed, not released", order_id)
+            continue
         with transaction.atomic():
             # Locked and filtered again: order.placed may have confirmed them meanwhile.
             reservations = [r for r in _lock_reserved(order_id) if r.confirmed_at is None and r.created_at < cutoff]

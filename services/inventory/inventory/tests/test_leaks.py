@@ -1,7 +1,9 @@
 """Reservations cannot leak (issue 9): confirmation by order.placed, the sweeper, compensation on order.cancelled."""
 
+import threading
 import uuid
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import pytest
@@ -17,6 +19,33 @@ from musiccorp_common.models import OutboxEvent
 from musiccorp_common.testing.kafka import message_for, run_scripted
 
 pytestmark = pytest.mark.django_db
+
+
+def never_placed(order_id):
+    return False
+
+
+@pytest.fixture
+def order_service(settings):
+    """A real HTTP server in order's place: GET /orders/<id> is 200 for the ids in ``placed``, else 404."""
+    placed: set[str] = set()
+
+    class Orders(BaseHTTPRequestHandler):
+        def do_GET(self):
+            found = self.path.rstrip("/").rsplit("/", 1)[-1] in placed
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Orders)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.ORDER_URL = f"http://127.0.0.1:{server.server_port}"
+    yield placed
+    server.shutdown()
 
 
 def order_placed(order_id):
@@ -57,7 +86,7 @@ def test_the_sweeper_releases_what_no_placed_order_confirmed_after_the_ttl():
     on_order_placed(order_placed(confirmed.order_id))
     young = ReservationFactory(sku=stock.sku, quantity=1)  # a placement in progress
 
-    released = release_expired(300)
+    released = release_expired(300, order_committed=never_placed)
 
     assert released == [{"order_id": str(leaked.order_id), "items": [{"sku": "CD101", "quantity": 3}]}]
     assert Stock.objects.get(sku="CD101").reserved == 3
@@ -70,23 +99,29 @@ def test_the_sweeper_releases_what_no_placed_order_confirmed_after_the_ttl():
     event = OutboxEvent.objects.get()
     assert (event.event_type, event.key) == ("stock.released", str(leaked.order_id))
     assert event.envelope["data"] == {"order_id": str(leaked.order_id), "items": [{"sku": "CD101", "quantity": 3}]}
-    assert release_expired(300) == []  # nothing twice
+    assert release_expired(300, order_committed=never_placed) == []  # nothing twice
 
 
 def test_a_late_reserve_for_an_expired_reservation_is_refused():
     leaked = aged(ReservationFactory(quantity=2), 600)
-    release_expired(300)
+    release_expired(300, order_committed=never_placed)
     with pytest.raises(ReservationConflict):
         reserve_stock(leaked.sku, leaked.order_id, 2)
 
 
 @pytest.mark.django_db(transaction=True)  # the counters count on commit
-def test_the_command_runs_the_sweeper_once_and_counts_it(client):
-    aged(ReservationFactory(sku=StockFactory(sku="CD102").sku, quantity=4), 60)
+def test_the_command_runs_the_sweeper_once_and_counts_it(client, order_service):
+    stock = StockFactory(sku="CD102", on_hand=10)
+    aged(ReservationFactory(sku=stock.sku, quantity=4), 60)
+    late = aged(ReservationFactory(sku=stock.sku, quantity=1), 60)  # placed; its order.placed is only late
+    order_service.add(str(late.order_id))
     out = StringIO()
     call_command("release_expired_reservations", "--ttl", "30", stdout=out)
     assert "released 4 units of 1 orders" in out.getvalue()
-    assert Stock.objects.get(sku="CD102").reserved == 0
+    assert Stock.objects.get(sku="CD102").reserved == 1
+    late.refresh_from_db()
+    assert late.status == "RESERVED"
+    assert late.confirmed_at is not None
     metrics = client.get("/metrics").content.decode()
     assert 'musiccorp_stock_units_released_total{cause="expired"}' in metrics
     assert "musiccorp_stock_reservations_expired_total" in metrics
@@ -110,3 +145,14 @@ def test_payment_failed_then_order_cancelled_releases_once():
     run_scripted(HANDLERS, [message_for(failed, offset=0), message_for(order_cancelled(order_id, "card_declined"), offset=1)])
     assert Stock.objects.get(sku="CD104").reserved == 0
     assert OutboxEvent.objects.filter(event_type="stock.released").count() == 1
+
+
+def test_the_sweeper_keeps_the_stock_when_order_cannot_say(settings):
+    settings.ORDER_URL = "http://127.0.0.1:9"  # nothing listens: order is down
+    from inventory.orders_client import order_committed
+
+    held = aged(ReservationFactory(sku=StockFactory(sku="CD104", on_hand=5).sku, quantity=2), 600)
+    assert release_expired(300, order_committed=order_committed) == []
+    held.refresh_from_db()
+    assert (held.status, held.confirmed_at) == ("RESERVED", None)
+    assert Stock.objects.get(sku="CD104").reserved == 2

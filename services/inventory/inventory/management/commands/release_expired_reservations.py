@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import CommandError
 
+from inventory.orders_client import order_committed
 from inventory.services import release_expired
 from musiccorp_common.management.periodic import PeriodicCommand
 
@@ -10,7 +11,7 @@ from musiccorp_common.management.periodic import PeriodicCommand
 class Command(PeriodicCommand):
     help = (
         "Release RESERVED reservations that no order.placed confirmed within RESERVATION_TTL_SECONDS "
-        "(their order was never committed), publishing stock.released for each order. "
+        "and whose order, asked, does not exist (never committed), publishing stock.released for each order. "
         "Example: python manage.py release_expired_reservations; python manage.py release_expired_reservations --every 30"
     )
 
@@ -28,6 +29,6 @@ class Command(PeriodicCommand):
         super().handle(*args, **{**options, "ttl": ttl})
 
     def run_once(self, *, ttl: float, limit: int, **options) -> str:
-        released = release_expired(ttl, limit=limit)
+        released = release_expired(ttl, order_committed=order_committed, limit=limit)
         units = sum(item["quantity"] for order in released for item in order["items"])
         return f"released {units} units of {len(released)} orders unconfirmed for {ttl:g} s"
