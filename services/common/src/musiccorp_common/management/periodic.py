@@ -37,7 +37,7 @@ class PeriodicCommand(BaseCommand):
         if not every:
             self.stdout.write(self.run_once(**options))
             return
-        stop = _stop_on_signal()
+        stop = stop_on_signal()
         while not stop.is_set():
             # A long-running command must not reuse a connection the server has closed.
             close_old_connections()
@@ -48,7 +48,7 @@ class PeriodicCommand(BaseCommand):
             stop.wait(every)
 
 
-def _stop_on_signal() -> threading.Event:
+def stop_on_signal() -> threading.Event:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from musiccorp_common.events.command import ConsumeCommand
 from musiccorp_common.events.envelope import topic_for
 from musiccorp_common.events.replay import open_reader, read_dead_letters, replay
-from musiccorp_common.management.commands.prune_events import _stop_on_signal
+from musiccorp_common.management.periodic import stop_on_signal
 from musiccorp_common.models import ProcessedEvent
 
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
             if options["dry_run"]:
                 self._list(dead)
                 return
-            results = replay(dead, reader=reader, group_id=consume.group_id, handlers=consume.handlers, stop=_stop_on_signal())
+            results = replay(dead, reader=reader, group_id=consume.group_id, handlers=consume.handlers, stop=stop_on_signal())
         finally:
             reader.close()
         self._report(results, len(dead))
