@@ -12,7 +12,6 @@ consumer leaves its group, the relay finishes its batch, and the process exits 0
 """
 
 import logging
-import signal
 import threading
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from musiccorp_common.events.consumer import ConsumerFailed, EventConsumer
 from musiccorp_common.events.health_server import serve_health
 from musiccorp_common.events.outbox import OutboxRelay
 from musiccorp_common.health import _database_ok
+from musiccorp_common.management.periodic import stop_on_signal
 from musiccorp_common.telemetry import configure_tracing
 
 logger = logging.getLogger("musiccorp.events.command")
@@ -39,9 +39,7 @@ class ConsumeCommand(BaseCommand):
 
     def handle(self, *args, **options):
         configure_tracing(settings.SERVICE_NAME, settings.OTEL_TRACES_EXPORTER, settings.OTEL_EXPORTER_OTLP_ENDPOINT)
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = stop_on_signal()
         consumer = EventConsumer(group_id=self.group_id, handlers=self.handlers, stop=stop)
         relay = None if options["no_relay"] else threading.Thread(target=OutboxRelay().run, args=(stop,), name="outbox-relay")
         server = None

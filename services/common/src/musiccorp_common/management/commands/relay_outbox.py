@@ -4,20 +4,16 @@ Any number may run at once (the local stack supervises one per service; tests ru
 are leased, so each is sent by one relay, and a key's events in order (docs/decisions/0003-outbox.md).
 """
 
-import signal
-import threading
-
 from django.core.management.base import BaseCommand
 
 from musiccorp_common.events.outbox import OutboxRelay
+from musiccorp_common.management.periodic import stop_on_signal
 
 
 class Command(BaseCommand):
     help = "Relay this service's outbox to Kafka until SIGTERM or SIGINT. Example: python manage.py relay_outbox"
 
     def handle(self, *args, **options):
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = stop_on_signal()
         # The batch in hand is settled before the loop notices the stop request; then exit 0.
         OutboxRelay().run(stop)
