@@ -9,5 +9,5 @@ from chartlib import ROOT
 
 
 def test_opening_the_shared_directory_outside_the_upstream_reader_is_refused() -> None:
-    with pytest.raises(PermissionError, match="only through ci/upstream_charts.py"):
+    with pytest.raises(PermissionError, match=r"only through ci/upstream_charts\.py"):
         (ROOT.parent / "shared" / "spec" / "contract.md").read_text()
