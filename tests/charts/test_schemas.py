@@ -1,26 +1,16 @@
 """Every rendered object is valid: built-in kinds against the Kubernetes OpenAPI schemas
-(kubernetes-validate, strict: unknown fields are errors), custom resources against the CRD
-schemas in ../shared/schemas/crds (what Strimzi 1.x and the Prometheus Operator accept)."""
+(kubernetes-validate, strict: unknown fields are errors), custom resources against the schemas of the pinned charts' CRDs (ci/upstream_charts.py
+crd_schemas(): what Strimzi 1.x and the Prometheus Operator accept)."""
 
 from __future__ import annotations
-
-import json
 
 import jsonschema
 import kubernetes_validate
 import pytest
-from chartlib import SHARED
+from chartlib import crd_schema
 
 KUBERNETES_VERSION = "1.33"
 CRD_GROUPS = {"kafka.strimzi.io", "monitoring.coreos.com", "gateway.networking.k8s.io"}
-
-
-def crd_schema(api_version: str, kind: str) -> dict:
-    group, version = api_version.split("/")
-    path = SHARED / "schemas" / "crds" / group / f"{kind.lower()}_{version}.json"
-    if not path.exists():
-        pytest.fail(f"no CRD schema for {kind} {api_version} at {path}", pytrace=False)
-    return json.loads(path.read_text())
 
 
 def test_builtin_objects_match_kubernetes_schemas(rendered: tuple[dict, ...]) -> None:
