@@ -6,7 +6,6 @@ CLUSTER="${MUSICCORP_KIND_CLUSTER:-musiccorp}"
 RELEASE=musiccorp
 NAMESPACE=musiccorp
 KIND_CONFIG="$ROOT/kind/kind-config.yaml"
-KIND_VALUES="$ROOT/charts/umbrella/values-kind.yaml"
 SERVICES=(catalog inventory order payment shipping)
 export KUBECONFIG="${KUBECONFIG:-$HOME/.kube/config}"
 
@@ -20,7 +19,17 @@ require_tools() {
   fi
 }
 
-# The image tag of this checkout: the git short sha, plus a content hash of uncommitted changes so
+# The image the umbrella's defaults name for a service: musiccorp/<service>:<the service chart's
+# appVersion> (charts/common's image defaults). kind/up builds and loads exactly this, so a plain
+# `helm install musiccorp charts/umbrella` finds its images in the node.
+default_image() {
+  local svc="$1" version
+  version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$ROOT/charts/$svc/Chart.yaml")"
+  [ -n "$version" ] || die "no appVersion in charts/$svc/Chart.yaml"
+  echo "musiccorp/$svc:$version"
+}
+
+# The image tag kind/upgrade builds: the git short sha, plus a content hash of uncommitted changes so
 # a rebuild of edited code gets a new tag (and so rolls the pods); never "latest".
 image_tag() {
   local sha dirty
@@ -36,16 +45,18 @@ image_tag() {
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
 
 # Build every service image from services/Dockerfile with the repository root as context (it
-# copies services/common) and load it into the kind node, where values-kind.yaml's pullPolicy
-# Never expects it.
+# copies services/common) and load it into the kind node, where the pods find it (pullPolicy
+# IfNotPresent and a pinned tag: never pulled). With a tag: musiccorp/<service>:<tag>; without:
+# the image the defaults name (default_image).
 build_and_load_images() {
-  local tag="$1" svc
+  local tag="${1:-}" svc image
   for svc in "${SERVICES[@]}"; do
-    step "docker build musiccorp/$svc:$tag"
-    docker build -f "$ROOT/services/Dockerfile" --build-arg "SERVICE=$svc" -t "musiccorp/$svc:$tag" "$ROOT" \
+    if [ -n "$tag" ]; then image="musiccorp/$svc:$tag"; else image="$(default_image "$svc")"; fi
+    step "docker build $image"
+    docker build -f "$ROOT/services/Dockerfile" --build-arg "SERVICE=$svc" -t "$image" "$ROOT" \
       || die "docker build of $svc failed"
-    step "kind load docker-image musiccorp/$svc:$tag"
-    kind load docker-image --name "$CLUSTER" "musiccorp/$svc:$tag" || die "kind load of $svc failed"
+    step "kind load docker-image $image"
+    kind load docker-image --name "$CLUSTER" "$image" || die "kind load of $svc failed"
   done
 }
 
@@ -60,14 +71,14 @@ build_chart_dependencies() {
   helm dependency build "$ROOT/charts/umbrella" || die "helm dependency build charts/umbrella failed (network to the chart repositories?)"
 }
 
-# helm upgrade --install of the umbrella with the kind values and this checkout's image tag.
+# helm upgrade --install of the umbrella with its defaults (the kind setup); with a tag, the
+# services run musiccorp/<service>:<tag> instead of the default images.
 helm_upgrade() {
-  local tag="$1"
-  step "helm upgrade --install $RELEASE (images $tag)"
+  local tag="${1:-}" args=()
+  [ -z "$tag" ] || args=(--set "global.serviceDefaults.image.tag=$tag")
+  step "helm upgrade --install $RELEASE${tag:+ (images $tag)}"
   helm upgrade --install "$RELEASE" "$ROOT/charts/umbrella" \
-    --namespace "$NAMESPACE" --create-namespace \
-    -f "$KIND_VALUES" \
-    --set "global.serviceDefaults.image.tag=$tag" \
+    --namespace "$NAMESPACE" --create-namespace "${args[@]}" \
     --wait --timeout 20m || die "helm upgrade failed; look at: kubectl -n $NAMESPACE get pods,jobs"
 }
 

@@ -8,6 +8,7 @@ copy of charts/ so the tests never write into the working tree, and cached per s
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -18,9 +19,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 VALUES = Path(__file__).resolve().parent / "values"
-KIND_VALUES = ROOT / "charts" / "umbrella" / "values-kind.yaml"
+# The umbrella's defaults are the kind development setup; values-production.yaml holds what a real
+# cluster needs on top of them.
+DEFAULT_VALUES = ROOT / "charts" / "umbrella" / "values.yaml"
+PRODUCTION_VALUES = ROOT / "charts" / "umbrella" / "values-production.yaml"
 CACHE = Path(os.environ.get("MUSICCORP_CACHE", Path.home() / ".cache" / "musiccorp"))
 os.environ["PATH"] = f"{CACHE / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
@@ -34,8 +37,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "catalog-full": ("catalog", ["-f", str(VALUES / "catalog-consumer.yaml"), *MONITORING_API]),
     "order-monitoring": ("order", MONITORING_API),
     "umbrella-default": ("umbrella", []),
-    "umbrella-kind": ("umbrella", ["-f", str(KIND_VALUES)]),
-    "umbrella-production": ("umbrella", ["-f", str(VALUES / "production.yaml"), *MONITORING_API]),
+    "umbrella-values-production": ("umbrella", ["-f", str(PRODUCTION_VALUES)]),
+    # values-production.yaml plus a managed database, a registry, existing Secrets, tracing.
+    "umbrella-production": ("umbrella", ["-f", str(PRODUCTION_VALUES), "-f", str(VALUES / "production.yaml"), *MONITORING_API]),
     "umbrella-gatewayapi": ("umbrella", ["-f", str(VALUES / "gatewayapi.yaml")]),
     "umbrella-monitoring-off": ("umbrella", ["-f", str(VALUES / "monitoring-off.yaml"), *MONITORING_API]),
 }
@@ -90,3 +94,22 @@ def render_case(name: str) -> tuple[dict, ...]:
 
 def of_kind(docs: tuple[dict, ...] | list[dict], kind: str) -> list[dict]:
     return [doc for doc in docs if doc.get("kind") == kind]
+
+
+@functools.cache
+def upstream():
+    """ci/upstream_charts.py, the one reader of the pinned external charts' values.yaml and CRDs."""
+    spec = importlib.util.spec_from_file_location("upstream_charts", ROOT / "ci" / "upstream_charts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def crd_schema(api_version: str, kind: str) -> dict:
+    """The JSON schema of a custom resource at api_version, from the pinned charts' CRDs."""
+    group, version = api_version.split("/")
+    schemas = upstream().crd_schemas()
+    key = (group, kind, version)
+    if key not in schemas:
+        pytest.fail(f"no CRD schema for {kind} {api_version} in ci/upstream_charts.py crd_schemas()", pytrace=False)
+    return schemas[key]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from chartlib import KIND_VALUES, ROOT, of_kind, render_case
+from chartlib import DEFAULT_VALUES, ROOT, of_kind, render_case
 
 UMBRELLA_VALUES = ROOT / "charts" / "umbrella" / "values.yaml"
 
@@ -17,7 +17,7 @@ def dashboards(case: str) -> list[dict]:
     return [cm for cm in of_kind(render_case(case), "ConfigMap") if cm["metadata"]["labels"].get("grafana_dashboard") == "1"]
 
 
-@pytest.mark.parametrize("case", ["umbrella-kind", "umbrella-production"])
+@pytest.mark.parametrize("case", ["umbrella-default", "umbrella-values-production", "umbrella-production"])
 def test_overview_dashboard_is_rendered_with_the_prometheus_stack(case: str) -> None:
     [cm] = dashboards(case)
     [(key, text)] = cm["data"].items()
@@ -37,9 +37,8 @@ def test_overview_dashboard_is_rendered_with_the_prometheus_stack(case: str) -> 
     assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
 
 
-@pytest.mark.parametrize("case", ["umbrella-default", "umbrella-monitoring-off"])
-def test_no_dashboards_without_the_prometheus_stack(case: str) -> None:
-    assert not dashboards(case)
+def test_no_dashboards_without_the_prometheus_stack() -> None:
+    assert not dashboards("umbrella-monitoring-off")
 
 
 def test_prometheus_selects_the_release_labels_our_objects_carry() -> None:
@@ -51,8 +50,8 @@ def test_prometheus_selects_the_release_labels_our_objects_carry() -> None:
     assert (sidecar["enabled"], sidecar["label"], sidecar["labelValue"]) == (True, "grafana_dashboard", "1")
 
 
-def test_kind_values_switch_off_unreachable_scrapers_and_expose_the_uis() -> None:
-    kps = yaml.safe_load(KIND_VALUES.read_text())["kube-prometheus-stack"]
+def test_default_values_switch_off_unreachable_scrapers_and_expose_the_uis() -> None:
+    kps = yaml.safe_load(DEFAULT_VALUES.read_text())["kube-prometheus-stack"]
     assert kps["enabled"] is True
     for component in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
         assert kps[component]["enabled"] is False, component

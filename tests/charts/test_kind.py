@@ -1,5 +1,7 @@
-"""The kind setup agrees with the chart values (ports, ingress node), and its scripts parse and
-fail fast, naming the missing tool, where docker/kind/kubectl are absent (as in CI)."""
+"""The umbrella's defaults are the kind setup: `helm install musiccorp charts/umbrella` with no values
+file comes up on a cluster made from kind/kind-config.yaml (host ports, ingress node, no admission
+webhook, the image tags kind/up loads, monitoring on); the kind scripts parse and fail fast, naming
+the missing tool, where docker/kind/kubectl are absent (as in CI)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import subprocess
 
 import pytest
 import yaml
-from chartlib import KIND_VALUES, ROOT
+from chartlib import DEFAULT_VALUES, ROOT, SERVICES, of_kind, render_case
 
 KIND = ROOT / "kind"
 SCRIPTS = ("up", "upgrade", "down")
@@ -22,7 +24,7 @@ def port_mappings() -> dict[int, int]:
 
 
 def test_host_ports_reach_the_gateway_grafana_and_prometheus() -> None:
-    values = yaml.safe_load(KIND_VALUES.read_text())
+    values = yaml.safe_load(DEFAULT_VALUES.read_text())
     kps = values["kube-prometheus-stack"]
     assert port_mappings() == {
         80: 80,
@@ -32,13 +34,46 @@ def test_host_ports_reach_the_gateway_grafana_and_prometheus() -> None:
     }
     controller = values["ingress-nginx"]["controller"]
     assert controller["hostPort"] == {"enabled": True, "ports": {"http": 80, "https": 443}}
+    # No Service of type LoadBalancer (pending for ever on kind) and no admission webhook (its
+    # certificate Job races the first install on a fresh cluster).
+    assert controller["service"]["type"] == "NodePort"
     assert controller["admissionWebhooks"]["enabled"] is False
+
+
+def kind_image_refs() -> dict[str, str]:
+    """service -> the image reference kind/up builds and loads into the node (kind/lib.sh)."""
+    script = f'. "{KIND / "lib.sh"}"; for svc in {" ".join(SERVICES)}; do echo "$svc $(default_image "$svc")"; done'
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+
+
+def test_kind_up_loads_exactly_the_images_the_defaults_name() -> None:
+    deployments = of_kind(render_case("umbrella-default"), "Deployment")
+    named = {d["metadata"]["labels"]["app.kubernetes.io/name"]: d["spec"]["template"]["spec"]["containers"][0]["image"] for d in deployments}
+    assert named == kind_image_refs()
+
+
+def test_default_install_renders_the_monitoring_objects() -> None:
+    # kube-prometheus-stack is in the same release, so its CRDs are not on the server before the
+    # install: the defaults must not ask the server (requireCRD) and still render the monitors.
+    docs = render_case("umbrella-default")
+    monitored = {m["metadata"]["labels"]["app.kubernetes.io/name"] for m in of_kind(docs, "ServiceMonitor")}
+    assert monitored == set(SERVICES)
+    assert of_kind(docs, "PrometheusRule")
+
+
+def test_defaults_fit_a_laptop() -> None:
+    for deployment in of_kind(render_case("umbrella-default"), "Deployment"):
+        assert deployment["spec"]["replicas"] == 1, deployment["metadata"]["name"]
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            assert container["resources"]["requests"]["cpu"] in ("50m", "25m", "10m"), deployment["metadata"]["name"]
 
 
 def test_ingress_controller_lands_on_the_labelled_node() -> None:
     [node] = yaml.safe_load((KIND / "kind-config.yaml").read_text())["nodes"]
     assert 'node-labels: "ingress-ready=true"' in node["kubeadmConfigPatches"][0]
-    controller = yaml.safe_load(KIND_VALUES.read_text())["ingress-nginx"]["controller"]
+    controller = yaml.safe_load(DEFAULT_VALUES.read_text())["ingress-nginx"]["controller"]
     assert controller["nodeSelector"]["ingress-ready"] == "true"
 
 

@@ -16,8 +16,8 @@ def test_chart_lints_clean(chart: str) -> None:
 
 UMBRELLA_VALUES = [
     [],
-    ["-f", "charts/umbrella/values-kind.yaml"],
-    ["-f", "tests/charts/values/production.yaml"],
+    ["-f", "charts/umbrella/values-production.yaml"],
+    ["-f", "charts/umbrella/values-production.yaml", "-f", "tests/charts/values/production.yaml"],
     ["-f", "tests/charts/values/gatewayapi.yaml"],
 ]
 
