@@ -5,7 +5,6 @@ KafkaUser per service whose ACLs follow the topic table (kafka.topics in the umb
 from __future__ import annotations
 
 import ast
-import json
 import re
 
 import jsonschema
@@ -34,7 +33,8 @@ def event_rows(path) -> dict[str, tuple[str, set[str], set[str]]]:
 def contract_rows() -> dict[str, tuple[str, set[str]]]:
     """topic -> (publisher, subscribers): docs/events.md's table, the project's statement of the
     contract's events (subscribers in parentheses are the project's additions, subscribers too)."""
-    return {topic: (publisher, subscribers) for topic, (publisher, subscribers, _) in event_rows(ROOT / "docs" / "events.md").items()}
+    rows = event_rows(ROOT / "docs" / "events.md")
+    return {topic: (publisher, subscribers) for topic, (publisher, subscribers, _) in rows.items()}
 
 
 def topic_table() -> list[dict]:

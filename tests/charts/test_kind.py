@@ -50,7 +50,10 @@ def kind_image_refs() -> dict[str, str]:
 
 def test_kind_up_loads_exactly_the_images_the_defaults_name() -> None:
     deployments = of_kind(render_case("umbrella-default"), "Deployment")
-    named = {d["metadata"]["labels"]["app.kubernetes.io/name"]: d["spec"]["template"]["spec"]["containers"][0]["image"] for d in deployments}
+    named = {
+        d["metadata"]["labels"]["app.kubernetes.io/name"]: d["spec"]["template"]["spec"]["containers"][0]["image"]
+        for d in deployments
+    }
     assert named == kind_image_refs()
 
 

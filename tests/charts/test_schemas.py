@@ -1,12 +1,12 @@
 """Every rendered object is valid: built-in kinds against the Kubernetes OpenAPI schemas
-(kubernetes-validate, strict: unknown fields are errors), custom resources against the schemas of the pinned charts' CRDs (ci/upstream_charts.py
-crd_schemas(): what Strimzi 1.x and the Prometheus Operator accept)."""
+(kubernetes-validate, strict: unknown fields are errors), custom resources against the schemas of
+the pinned charts' CRDs (ci/upstream_charts.py crd_schemas(): what Strimzi 1.x and the Prometheus
+Operator accept)."""
 
 from __future__ import annotations
 
 import jsonschema
 import kubernetes_validate
-import pytest
 from chartlib import crd_schema
 
 KUBERNETES_VERSION = "1.33"
