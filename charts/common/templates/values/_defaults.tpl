@@ -9,11 +9,6 @@ Call with the chart's context (the umbrella passes (dict "Chart" (dict "Name" ..
 */}}
 {{- define "musiccorp-common.values.defaults" -}}
 {{- $name := .Chart.Name -}}
-## @section Global parameters
-global:
-  ## @param global.imageRegistry Registry prepended to every MusicCorp image (wins over image.registry)
-  imageRegistry: ""
-
 ## @section Common parameters
 ## @param enabled Install this service (read by the umbrella's dependency condition <service>.enabled)
 enabled: true
