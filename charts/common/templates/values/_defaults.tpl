@@ -168,8 +168,8 @@ prune:
 ## @param periodic The service's periodic management commands, one CronJob `<fullname>-<name>` each: name -> {enabled, schedule, command (the `manage.py` arguments, a list), activeDeadlineSeconds, ttlSecondsAfterFinished, resources}; declared by the service charts (inventory: release-expired-reservations, order: expire-orders)
 periodic: {}
 database:
-  ## @param database.host PostgreSQL host (tpl)
-  host: {{ "{{ .Release.Name }}-postgres" | quote }}
+  ## @param database.host PostgreSQL host (tpl); by default the postgres chart's Service in this release (its naming rules: the release name alone when it contains "postgres")
+  host: {{ "{{ include \"musiccorp-common.names.postgres\" (dict \"release\" .Release.Name) }}" | quote }}
   ## @param database.port PostgreSQL port
   port: 5432
   ## @param database.name The service's own database (default: musiccorp_<chart>)
