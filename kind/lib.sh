@@ -61,14 +61,16 @@ build_and_load_images() {
 }
 
 # The umbrella's dependencies: each service chart's library first (packaged with it), then the
-# umbrella's (the external charts are downloaded at the versions pinned in Chart.lock).
+# umbrella's external charts at the versions pinned in Chart.lock, through ci/chart-deps: it adds
+# the chart repositories Chart.yaml names to a private helm config (a fresh machine has none, and
+# `helm dependency build` refuses an unknown repository) and checks the recorded sha256s.
 build_chart_dependencies() {
   local svc
   step "helm dependency build (services, then the umbrella)"
   for svc in "${SERVICES[@]}"; do
     helm dependency build "$ROOT/charts/$svc" >/dev/null || die "helm dependency build charts/$svc failed"
   done
-  helm dependency build "$ROOT/charts/umbrella" || die "helm dependency build charts/umbrella failed (network to the chart repositories?)"
+  "$ROOT/ci/chart-deps" "$ROOT/charts/umbrella" || die "the umbrella's dependencies failed (network to the chart repositories?)"
 }
 
 # helm upgrade --install of the umbrella with its defaults (the kind setup); with a tag, the
