@@ -1,10 +1,11 @@
 """The production values give every service settings that accept the gateway host (issue 8, item 5).
 
-Renders tests/charts/values/production.yaml, takes each service's ConfigMap env plus what the pod
-spec adds, and asks the service's own Django settings (a subprocess in services/<svc>, no
-database needed) to answer /health as the gateway would send it: Host shop.example.com,
-X-Forwarded-Proto from an address in django.trustedProxies. Also the prune CronJob and the
-production env that tests/stack/test_deploy_checks.py runs `check --deploy` with.
+Renders charts/umbrella/values-production.yaml with tests/charts/values/production.yaml (case
+umbrella-production), takes each service's ConfigMap env plus what the pod spec adds, and asks
+the service's own Django settings (a subprocess in services/<svc>, no database needed) to answer
+/health as the gateway would send it: Host shop.example.com, X-Forwarded-Proto from an address in
+django.trustedProxies. Also the prune CronJob and the production env that
+tests/stack/test_deploy_checks.py runs `check --deploy` with.
 """
 
 from __future__ import annotations

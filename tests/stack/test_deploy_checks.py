@@ -1,6 +1,7 @@
 """`manage.py check --deploy` of every service, with the environment the production values give.
 
-The environment below is what the chart renders for tests/charts/values/production.yaml
+The environment below is what the chart renders for charts/umbrella/values-production.yaml
+with tests/charts/values/production.yaml
 (tests/charts/test_production_host.py checks the two agree on the names that matter). Run
 with --fail-level WARNING: a single warning fails the test. Needs no database or broker.
 """
