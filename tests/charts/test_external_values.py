@@ -41,7 +41,7 @@ FREE_FORM = {
 # Keys a chart reads that its values.yaml does not list (path below the chart's own values).
 UNLISTED = {
     "grafana.adminPassword": "listed commented out in grafana's values.yaml (`# adminPassword: strongpassword`)",
-    "grafana.service.nodePort": "grafana's Service template sets it for type NodePort; kind maps host port 3000 to it",
+    "grafana.service.nodePort": "grafana's templates/service.yaml reads .Values.service.nodePort for type NodePort",
 }
 # The umbrella's dependency condition (<chart>.enabled), read by helm, not by the chart.
 CONDITION = "enabled"

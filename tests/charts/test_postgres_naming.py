@@ -14,6 +14,7 @@ import pytest
 from chartlib import ROOT, SERVICES, of_kind, parse, run
 
 SERVICE_HOST = "global.serviceDefaults.database.host"
+PG_PODS = ["--set", "global.serviceDefaults.networkPolicy.postgres.podLabels.app\\.kubernetes\\.io/name=pg"]
 
 
 def render(release: str, *args: str, expect_ok: bool = True):
@@ -42,7 +43,7 @@ def bootstrap_env(docs: list[dict]) -> dict:
         ("musiccorp", [], "musiccorp-postgres", "musiccorp-postgres"),
         ("shop-postgres", [], "shop-postgres", "shop-postgres"),
         ("postgres", [], "postgres", "postgres"),
-        ("shop", ["--set", "postgres.nameOverride=pg", "--set", f"{SERVICE_HOST}=shop-pg"], "shop-pg", "shop-pg"),
+        ("shop", ["--set", "postgres.nameOverride=pg", "--set", f"{SERVICE_HOST}=shop-pg", *PG_PODS], "shop-pg", "shop-pg"),
         ("shop", ["--set", "postgres.fullnameOverride=db", "--set", f"{SERVICE_HOST}=db"], "db", "db"),
         ("shop", ["--set", "postgres.auth.existingSecret=pg-admin"], "shop-postgres", "pg-admin"),
     ],
@@ -60,3 +61,9 @@ def test_a_postgres_name_override_the_services_do_not_follow_fails_the_render(ov
     proc = render("shop", "--set", override, expect_ok=False)
     assert proc.returncode != 0
     assert "set global.serviceDefaults.database.host" in proc.stderr, proc.stderr
+
+
+def test_a_postgres_name_override_the_network_policies_do_not_follow_fails_the_render() -> None:
+    proc = render("shop", "--set", "postgres.nameOverride=pg", "--set", f"{SERVICE_HOST}=shop-pg", expect_ok=False)
+    assert proc.returncode != 0
+    assert "set global.serviceDefaults.networkPolicy.postgres.podLabels" in proc.stderr, proc.stderr

@@ -30,6 +30,12 @@ that chart's Service: a service chart cannot read postgres.nameOverride or fulln
 {{- if and (not $svc.secrets.existingSecret) (ne $host $expected) -}}
 {{- fail (printf "the postgres chart's Service is %q but %s.database.host is %q (postgres.nameOverride/fullnameOverride are not visible to the services); set global.serviceDefaults.database.host to %q" $expected . $host $expected) -}}
 {{- end -}}
+{{- /* The chart labels its pods app.kubernetes.io/name: <nameOverride or "postgres">; the egress rule must select them. */ -}}
+{{- $np := $svc.networkPolicy -}}
+{{- $podName := $.Values.postgres.nameOverride | default "postgres" -}}
+{{- if and $np.enabled (not $np.postgres.namespace) (ne (index $np.postgres.podLabels "app.kubernetes.io/name" | default "") $podName) -}}
+{{- fail (printf "the postgres chart labels its pods app.kubernetes.io/name=%s but %s's NetworkPolicy selects %v; set global.serviceDefaults.networkPolicy.postgres.podLabels" $podName . $np.postgres.podLabels) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
