@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -44,11 +43,11 @@ def rendered_groups(source: str) -> tuple[dict, ...]:
     return tuple(group for rule in of_kind(docs, "PrometheusRule") for group in rule["spec"]["groups"])
 
 
-def rules_dir(source: str) -> Path:
-    """A temp dir holding the source's rendered groups as rules.yaml."""
-    where = Path(tempfile.mkdtemp(prefix=f"musiccorp-rules-{source}-"))
-    (where / "rules.yaml").write_text(yaml.safe_dump({"groups": list(rendered_groups(source))}, sort_keys=False))
-    return where
+def write_rules(source: str, where: Path) -> Path:
+    """The source's rendered groups, written to where/rules.yaml."""
+    path = where / "rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": list(rendered_groups(source))}, sort_keys=False))
+    return path
 
 
 def rendered_alerts(source: str) -> set[str]:
@@ -73,20 +72,20 @@ def rule_tests_for(source: str) -> list[Path]:
 
 
 @pytest.mark.parametrize("source", sorted(SOURCES))
-def test_rendered_rules_pass_promtool_check(source: str) -> None:
+def test_rendered_rules_pass_promtool_check(source: str, tmp_path: Path) -> None:
     assert rendered_groups(source), f"{source} renders no PrometheusRule"
-    run([promtool(), "check", "rules", str(rules_dir(source) / "rules.yaml")])
+    run([promtool(), "check", "rules", str(write_rules(source, tmp_path))])
 
 
 @pytest.mark.parametrize("source", sorted(SOURCES))
-def test_rendered_rules_pass_their_unit_tests(source: str) -> None:
+def test_rendered_rules_pass_their_unit_tests(source: str, tmp_path: Path) -> None:
     tests = rule_tests_for(source)
     assert tests, f"{source}: no rule tests apply"
-    where = rules_dir(source)
+    write_rules(source, tmp_path)
     for test in tests:
         assert test.exists(), f"{test.relative_to(RULE_TESTS.parent)} is missing: every service's alerts need tests"
-        shutil.copy(test, where / test.name)
-    run([promtool(), "test", "rules", *(str(where / t.name) for t in tests)])
+        shutil.copy(test, tmp_path / test.name)
+    run([promtool(), "test", "rules", *(str(tmp_path / t.name) for t in tests)])
 
 
 def test_every_rendered_alert_has_a_test_that_fires_it() -> None:
