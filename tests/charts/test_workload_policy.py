@@ -234,3 +234,11 @@ def test_a_single_replica_is_not_spread() -> None:
     docs = parse(template("catalog", ["--set", "replicaCount=1"]).stdout)
     for d in of_kind(docs, "Deployment"):
         assert "topologySpreadConstraints" not in d["spec"]["template"]["spec"], d["metadata"]["name"]
+
+
+def test_a_zero_disruption_budget_is_rendered_not_replaced() -> None:
+    # 0 is a value, not "unset": maxUnavailable 0 blocks voluntary evictions, minAvailable 0 allows all.
+    for key in ("maxUnavailable", "minAvailable"):
+        docs = parse(template("catalog", ["--set", f"podDisruptionBudget.{key}=0"]).stdout)
+        [pdb] = of_kind(docs, "PodDisruptionBudget")
+        assert pdb["spec"].get(key) == 0, f"{key}=0 renders {pdb['spec']}"
