@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chartlib import MONITORING_API, SERVICES, VALUES, of_kind, parse, run, template
+from chartlib import CASES, MONITORING_API, SERVICES, of_kind, parse, run, template
 
 RULE_TESTS = Path(__file__).resolve().parent / "rules"
 
 # name -> (chart, helm template arguments): every render with PrometheusRules a user would install.
 SOURCES: dict[str, tuple[str, list[str]]] = {
     "umbrella": ("umbrella", MONITORING_API),
-    "umbrella-production": ("umbrella", ["-f", str(VALUES / "production.yaml"), *MONITORING_API]),
+    "umbrella-production": CASES["umbrella-production"],
     **{service: (service, MONITORING_API) for service in SERVICES},
 }
 
