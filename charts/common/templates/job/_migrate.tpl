@@ -7,7 +7,7 @@ expand/contract (docs/charts.md) because old pods keep serving while it runs.
 The finished Job (and its pod's log) is deleted migrations.ttlSecondsAfterFinished after it ends
 (a day by default): long enough to read a failed migration's log, and far longer than
 `helm install --wait --wait-for-jobs` takes to see it complete (helm waits until a Job it created
-is complete; one already deleted never is, so a TTL shorter than the install fails the wait).
+is complete; one already deleted never is, so a TTL shorter than the install can fail the wait).
 The next upgrade deletes it anyway (its name carries the revision).
 */}}
 {{- define "musiccorp-common.job.migrate" -}}
