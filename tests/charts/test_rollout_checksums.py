@@ -3,7 +3,14 @@ on every pod), web-only tuning is in the web pod template, so it leaves the cons
 
 from __future__ import annotations
 
-from chartlib import VALUES, of_kind, parse, template
+import base64
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from chartlib import VALUES, charts_copy, helm_path, of_kind, parse, run, template
 
 BASE = ["-f", str(VALUES / "catalog-consumer.yaml")]
 
@@ -52,3 +59,66 @@ def test_existing_secret_replaces_the_generated_one() -> None:
         # Strimzi's Secret of the service's KafkaUser, not the service's own
         "KAFKA_SASL_PASSWORD": "musiccorp-kafka-catalog",
     }
+
+
+# What `lookup` returns on an upgrade: the Secret the install generated. `helm template` has no
+# cluster, so the chart's own lookup wrapper is redefined in a copy of the chart (a parent chart's
+# define wins over its library's), giving the render an "upgrade" with the values unchanged.
+LIVE_SECRET_TPL = """{{- define "musiccorp-common.secret.existing" -}}
+DATABASE_PASSWORD: %s
+DJANGO_SECRET_KEY: %s
+{{- end -}}
+"""
+
+
+def upgrade_render(args: list[str]) -> list[dict]:
+    chart = Path(tempfile.mkdtemp(prefix="musiccorp-upgrade-")) / "catalog"
+    shutil.copytree(charts_copy() / "catalog", chart)
+    generated = [base64.b64encode(secrets.token_hex(16).encode()).decode() for _ in range(2)]
+    (chart / "templates" / "_live_secret.tpl").write_text(LIVE_SECRET_TPL % tuple(generated))
+    docs = parse(run([helm_path(), "template", "musiccorp", str(chart), "--namespace", "musiccorp", *BASE, *args]).stdout)
+    [secret] = [s for s in of_kind(docs, "Secret") if s["metadata"]["name"] == "musiccorp-catalog"]
+    kept = {secret["data"]["DATABASE_PASSWORD"], secret["data"]["DJANGO_SECRET_KEY"]} & set(generated)
+    assert kept, "the chart reads back the simulated live Secret (for each value the user does not set)"
+    return docs
+
+
+def secret_checksums(docs: list[dict]) -> dict[str, str]:
+    return {
+        f"{d['kind']}/{d['metadata']['name']}": d["spec"]["template"]["metadata"]["annotations"]["checksum/secret"]
+        for d in docs
+        if d["kind"] in ("Deployment", "Job")
+    }
+
+
+def test_first_upgrade_without_changes_rolls_nothing() -> None:
+    # Install: lookup finds nothing and the chart generates the password and key; upgrade: it
+    # reads them back. The pods read the same values both times, so their templates must not change.
+    install = secret_checksums(parse(template("catalog", BASE).stdout))
+    upgrade = secret_checksums(upgrade_render([]))
+    assert {k.rsplit("-migrate-", 1)[0]: v for k, v in install.items()} == {
+        k.rsplit("-migrate-", 1)[0]: v for k, v in upgrade.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "secrets.djangoSecretKey=a-key-the-user-sets",
+        "database.password=a-password-the-user-sets",
+        "database.host=db.example.com",
+        "secrets.keys.databaseUrl=DB_URL",
+    ],
+)
+def test_a_secret_value_the_user_changes_rolls_the_pods(change: str) -> None:
+    before, after = secret_checksums(upgrade_render([])), secret_checksums(upgrade_render(["--set", change]))
+    deployments = [k for k in before if k.startswith("Deployment/")]
+    assert deployments
+    for name in deployments:
+        assert before[name] != after[name], f"{name}: {change} leaves checksum/secret unchanged"
+
+
+def test_a_new_existing_secret_name_rolls_the_pods() -> None:
+    first = secret_checksums(parse(template("catalog", [*BASE, "--set", "secrets.existingSecret=catalog-v1"]).stdout))
+    second = secret_checksums(parse(template("catalog", [*BASE, "--set", "secrets.existingSecret=catalog-v2"]).stdout))
+    assert first["Deployment/musiccorp-catalog"] != second["Deployment/musiccorp-catalog"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 
-from chartlib import of_kind
+from chartlib import of_kind, parse, render_case, template
 
 WORKLOAD_KINDS = ("Deployment", "Job")
 
@@ -147,3 +147,98 @@ def test_database_url_comes_only_from_the_pods_own_service_secret(rendered: tupl
                 assert secret.startswith(f"{service}-"), f"{name}/{c['name']} reads {secret}"
     for cm in of_kind(rendered, "ConfigMap"):
         assert "DATABASE_URL" not in cm.get("data", {}), cm["metadata"]["name"]
+
+
+def field_refs(node: object) -> list[dict]:
+    """Every downward-API fieldRef anywhere under node."""
+    if isinstance(node, dict):
+        found = [node["fieldRef"]] if isinstance(node.get("fieldRef"), dict) else []
+        return found + [ref for value in node.values() for ref in field_refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in field_refs(item)]
+    return []
+
+
+def test_field_refs_name_their_api_version(rendered: tuple[dict, ...]) -> None:
+    # The API server defaults apiVersion to v1; a manifest without it differs from the live object,
+    # so server-side apply by a second field manager (a GitOps tool) conflicts on the field.
+    refs = [(d["kind"], d["metadata"]["name"], ref) for d in rendered for ref in field_refs(d)]
+    assert refs, "the pods read their name and IP from the downward API"
+    for kind, name, ref in refs:
+        assert ref.get("apiVersion") == "v1", f"{kind}/{name}: fieldRef {ref} without apiVersion: v1"
+
+
+def test_disruption_budgets_let_drains_evict_unhealthy_pods(rendered: tuple[dict, ...]) -> None:
+    for pdb in of_kind(rendered, "PodDisruptionBudget"):
+        assert pdb["spec"].get("unhealthyPodEvictionPolicy") == "AlwaysAllow", pdb["metadata"]["name"]
+
+
+def job_specs(docs: tuple[dict, ...] | list[dict]) -> list[tuple[str, dict]]:
+    """(kind/name, Job spec) of every Job and of every CronJob's job template."""
+    jobs = [(f"Job/{j['metadata']['name']}", j["spec"]) for j in of_kind(docs, "Job")]
+    return jobs + [(f"CronJob/{c['metadata']['name']}", c["spec"]["jobTemplate"]["spec"]) for c in of_kind(docs, "CronJob")]
+
+
+def test_finished_jobs_are_deleted_but_kept_long_enough_to_read(rendered: tuple[dict, ...]) -> None:
+    for name, spec in job_specs(rendered):
+        ttl = spec.get("ttlSecondsAfterFinished")
+        assert isinstance(ttl, int), f"{name}: no ttlSecondsAfterFinished, the finished Job and its pod stay forever"
+        # An hour at least: time to read a failed migration's log, and far beyond `helm --wait-for-jobs`.
+        assert ttl >= 3600, f"{name}: ttlSecondsAfterFinished {ttl}"
+
+
+def test_a_zero_job_ttl_is_rendered_not_dropped() -> None:
+    docs = parse(template("catalog", ["--set", "migrations.ttlSecondsAfterFinished=0"]).stdout)
+    [(_, spec)] = [(n, s) for n, s in job_specs(docs) if n.startswith("Job/")]
+    assert spec["ttlSecondsAfterFinished"] == 0
+
+
+def replicas(deployment: dict, hpas: dict[str, dict]) -> int:
+    hpa = hpas.get(deployment["metadata"]["name"])
+    return hpa["spec"]["maxReplicas"] if hpa else deployment["spec"]["replicas"]
+
+
+def test_replicated_deployments_spread_over_nodes(rendered: tuple[dict, ...]) -> None:
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(rendered, "HorizontalPodAutoscaler")}
+    replicated = [d for d in of_kind(rendered, "Deployment") if replicas(d, hpas) > 1]
+    for d in replicated:
+        pod = d["spec"]["template"]
+        spread = [c for c in pod["spec"].get("topologySpreadConstraints", []) if c["topologyKey"] == "kubernetes.io/hostname"]
+        assert spread, f"{d['metadata']['name']}: {replicas(d, hpas)} replicas may all land on one node"
+        [constraint] = spread
+        # Preferred only: a one-node kind cluster must still schedule every replica.
+        assert constraint["whenUnsatisfiable"] == "ScheduleAnyway", d["metadata"]["name"]
+        selector = constraint["labelSelector"]["matchLabels"]
+        assert selector == d["spec"]["selector"]["matchLabels"], d["metadata"]["name"]
+        # Only the pods of one revision count, so a rolling update does not skew the new pods.
+        assert constraint.get("matchLabelKeys") == ["pod-template-hash"], d["metadata"]["name"]
+
+
+def test_matrix_has_replicated_deployments() -> None:
+    docs = render_case("umbrella-production")
+    assert of_kind(docs, "HorizontalPodAutoscaler")
+    assert any(d["spec"].get("replicas", 1) > 1 for d in of_kind(docs, "Deployment"))
+
+
+def test_spread_is_overridable() -> None:
+    off = parse(template("catalog", ["--set", "topologySpread.enabled=false"]).stdout)
+    zone = parse(template("catalog", ["--set", "topologySpread.topologyKey=topology.kubernetes.io/zone"]).stdout)
+    [web_off] = [d for d in of_kind(off, "Deployment") if d["metadata"]["name"] == "musiccorp-catalog"]
+    [web_zone] = [d for d in of_kind(zone, "Deployment") if d["metadata"]["name"] == "musiccorp-catalog"]
+    assert "topologySpreadConstraints" not in web_off["spec"]["template"]["spec"]
+    [constraint] = web_zone["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert constraint["topologyKey"] == "topology.kubernetes.io/zone"
+
+
+def test_a_single_replica_is_not_spread() -> None:
+    docs = parse(template("catalog", ["--set", "replicaCount=1"]).stdout)
+    for d in of_kind(docs, "Deployment"):
+        assert "topologySpreadConstraints" not in d["spec"]["template"]["spec"], d["metadata"]["name"]
+
+
+def test_a_zero_disruption_budget_is_rendered_not_replaced() -> None:
+    # 0 is a value, not "unset": maxUnavailable 0 blocks voluntary evictions, minAvailable 0 allows all.
+    for key in ("maxUnavailable", "minAvailable"):
+        docs = parse(template("catalog", ["--set", f"podDisruptionBudget.{key}=0"]).stdout)
+        [pdb] = of_kind(docs, "PodDisruptionBudget")
+        assert pdb["spec"].get(key) == 0, f"{key}=0 renders {pdb['spec']}"

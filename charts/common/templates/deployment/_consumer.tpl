@@ -34,6 +34,6 @@ spec:
       annotations:
         {{- include "musiccorp-common.pod.annotations" . | nindent 8 }}
     spec:
-      {{- include "musiccorp-common.pod.spec" (dict "root" . "waitForMigrations" true "containers" (include "musiccorp-common.deployment.consumerContainer" .)) | nindent 6 }}
+      {{- include "musiccorp-common.pod.spec" (dict "root" . "component" "consumer" "replicas" .Values.consumer.replicaCount "waitForMigrations" true "containers" (include "musiccorp-common.deployment.consumerContainer" .)) | nindent 6 }}
 {{- end -}}
 {{- end -}}

@@ -5,6 +5,7 @@ endpoints and the ingress controller forget the pod before gunicorn gets SIGTERM
 */}}
 {{- define "musiccorp-common.deployment.web" -}}
 {{- $labels := dict "root" . "component" "web" -}}
+{{- $replicas := ternary .Values.autoscaling.maxReplicas .Values.replicaCount .Values.autoscaling.enabled -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -35,5 +36,5 @@ spec:
       annotations:
         {{- include "musiccorp-common.pod.annotations" . | nindent 8 }}
     spec:
-      {{- include "musiccorp-common.pod.spec" (dict "root" . "waitForMigrations" true "containers" (include "musiccorp-common.deployment.webContainer" .)) | nindent 6 }}
+      {{- include "musiccorp-common.pod.spec" (dict "root" . "component" "web" "replicas" $replicas "waitForMigrations" true "containers" (include "musiccorp-common.deployment.webContainer" .)) | nindent 6 }}
 {{- end -}}

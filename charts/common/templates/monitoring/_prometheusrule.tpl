@@ -1,11 +1,12 @@
 {{/*
 musiccorp-common.monitoring.prometheusrule: the service's alerts: 5xx ratio and p95 latency from
-django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it) and pods not
-ready from kube-state-metrics; with a consumer, its lag (musiccorp_consumer_lag, per topic and
-partition), dead-lettered messages (musiccorp_events_dead_lettered_total), and the outbox relay
-(a thread of the consumer): parked rows and the age of the oldest unsent row, selected by the
-PodMonitor's job "<fullname>-consumer", plus the service's own consumer.alerts (order: stuck sagas).
-Thresholds come from metrics.prometheusRule.
+django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it) and pods of its
+Deployments not ready from kube-state-metrics (Job pods excluded through kube_pod_owner); with a
+consumer, its lag (musiccorp_consumer_lag, per topic and partition), dead-lettered messages
+(musiccorp_events_dead_lettered_total), and the outbox relay (a thread of the consumer): parked
+rows and the age of the oldest unsent row, selected by the PodMonitor's job "<fullname>-consumer",
+plus the service's own consumer.alerts (order: stuck sagas). Thresholds come from
+metrics.prometheusRule. Every alert has promtool unit tests in tests/charts/rules/<service>.yaml.
 */}}
 {{- define "musiccorp-common.monitoring.prometheusrule" -}}
 {{- $pr := .Values.metrics.prometheusRule -}}
@@ -48,9 +49,16 @@ spec:
             service: {{ include "musiccorp-common.names.name" . }}
           annotations:
             summary: {{ printf "%s: p95 latency above %vs" $job $pr.latencyP95Seconds | quote }}
+        {{- /* Only the Deployments' pods (owned by one of their ReplicaSets, "<deployment>-<hash>"): a
+        finished Job pod (migration, CronJob run) stays not ready until its TTL deletes it, so a name
+        prefix alone alerted on every install and upgrade (issue 11). */}}
         - alert: {{ $alert }}PodNotReady
           expr: |
-            sum by (pod) (kube_pod_status_ready{namespace={{ .Release.Namespace | quote }}, condition="false", pod=~{{ printf "%s-.*" $job | quote }}}) > 0
+            sum by (pod) (
+              kube_pod_status_ready{namespace={{ .Release.Namespace | quote }}, condition="false"}
+                and on (namespace, pod)
+              kube_pod_owner{namespace={{ .Release.Namespace | quote }}, owner_kind="ReplicaSet", owner_name=~{{ printf "%s(-consumer)?-[a-z0-9]+" $job | quote }}}
+            ) > 0
           for: {{ $pr.for }}
           labels:
             severity: warning

@@ -6,6 +6,9 @@ downward API (POD_IP is appended to ALLOWED_HOSTS by the settings, because kubel
 scrapers such as Prometheus send the pod IP as Host), the service's own credential
 (SERVICE_TOKEN) and those of the services allowed to call it, networkPolicy.clients
 (CALLER_TOKEN_<NAME>; optional, so a release without that caller still starts).
+Each fieldRef spells out apiVersion: v1, which the API server would default: without it the
+manifest differs from the live object and server-side apply by a second field manager (a GitOps
+tool) conflicts on the field (issue 11).
 */}}
 {{- define "musiccorp-common.pod.env" -}}
 - name: DATABASE_URL
@@ -42,10 +45,12 @@ scrapers such as Prometheus send the pod IP as Host), the service's own credenti
 - name: POD_NAME
   valueFrom:
     fieldRef:
+      apiVersion: v1
       fieldPath: metadata.name
 - name: POD_IP
   valueFrom:
     fieldRef:
+      apiVersion: v1
       fieldPath: status.podIP
 {{- /* the consumer's health server listens on the pod IP only (probes and scrapes use it) */}}
 - name: EVENTS_CONSUMER_HEALTH_HOST

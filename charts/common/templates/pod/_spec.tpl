@@ -1,7 +1,9 @@
 {{/*
 musiccorp-common.pod.spec: the pod spec shared by web, consumer and migrate pods, so the
 security and scheduling settings cannot drift between them.
-Call with (dict "root" $ "containers" <yaml list> "waitForMigrations" bool "restartPolicy" "Always").
+Call with (dict "root" $ "containers" <yaml list> "waitForMigrations" bool "restartPolicy" "Always"
+"component" "web" "replicas" <the most replicas>); a Deployment passes component and replicas
+for its topologySpreadConstraints (musiccorp-common.pod.topologySpread).
 */}}
 {{- define "musiccorp-common.pod.spec" -}}
 {{- $root := .root -}}
@@ -31,6 +33,10 @@ nodeSelector:
 {{- with $root.Values.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with include "musiccorp-common.pod.topologySpread" (dict "root" $root "component" .component "replicas" (.replicas | default 1)) }}
+topologySpreadConstraints:
+  {{- . | nindent 2 }}
 {{- end }}
 {{- with $root.Values.tolerations }}
 tolerations:

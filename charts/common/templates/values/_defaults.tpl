@@ -89,6 +89,15 @@ nodeSelector: {}
 tolerations: []
 ## @param affinity Affinity of every pod
 affinity: {}
+topologySpread:
+  ## @param topologySpread.enabled Spread the pods of a Deployment that may run more than one replica (replicas > 1, or an HPA) over topologySpread.topologyKey; preferred only (ScheduleAnyway by default), so a one-node cluster still runs them all
+  enabled: true
+  ## @param topologySpread.topologyKey Node label to spread over (kubernetes.io/hostname: nodes; topology.kubernetes.io/zone: zones)
+  topologyKey: kubernetes.io/hostname
+  ## @param topologySpread.maxSkew Largest allowed difference of pod counts between two nodes (or zones)
+  maxSkew: 1
+  ## @param topologySpread.whenUnsatisfiable ScheduleAnyway (prefer) or DoNotSchedule (require; pods stay Pending when the nodes are too few)
+  whenUnsatisfiable: ScheduleAnyway
 
 ## @section Kafka consumer workload
 consumer:
@@ -116,8 +125,8 @@ migrations:
   backoffLimit: 6
   ## @param migrations.activeDeadlineSeconds Upper bound on the whole Job
   activeDeadlineSeconds: 900
-  ## @param migrations.ttlSecondsAfterFinished Delete the finished Job after this many seconds (0: keep until the next revision)
-  ttlSecondsAfterFinished: 0
+  ## @param migrations.ttlSecondsAfterFinished Delete the finished Job and its pod this many seconds after it ended (a day: time to read a failed migration's log; 0 deletes it at once, and `helm --wait-for-jobs` may then wait in vain for a Job already gone); the next upgrade deletes it anyway
+  ttlSecondsAfterFinished: 86400
   ## @param migrations.waitIntervalSeconds Seconds between `migrate --check` attempts of the init container
   waitIntervalSeconds: 3
   ## @param migrations.resources Resources of the Job and of the wait-for-migrations init container
@@ -237,6 +246,8 @@ podDisruptionBudget:
   minAvailable: null
   ## @param podDisruptionBudget.maxUnavailable maxUnavailable (empty: 1)
   maxUnavailable: null
+  ## @param podDisruptionBudget.unhealthyPodEvictionPolicy AlwaysAllow: a drain may evict pods that are not ready even when the budget is used up (they serve nothing; IfHealthyBudget lets one broken pod block every drain)
+  unhealthyPodEvictionPolicy: AlwaysAllow
 autoscaling:
   ## @param autoscaling.enabled Scale the web Deployment with an HPA (replicaCount is then ignored)
   enabled: false
