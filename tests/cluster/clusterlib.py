@@ -296,6 +296,9 @@ def uninstall_and_assert_nothing_left(cluster: Cluster, namespace: str) -> None:
     while not nothing_left():
         assert time.monotonic() < deadline, f"left behind by helm uninstall after 60s: {last}"
         time.sleep(1)
+    for kept in release_objects(cluster, namespace, types):
+        meta = json.loads(cluster.kubectl("get", kept, "-n", namespace, "-o", "json").stdout)["metadata"]
+        assert meta.get("annotations", {}).get("helm.sh/resource-policy") == "keep", f"{kept} kept without resource-policy keep"
     # helm's release records (Secrets owner=helm, name=<release>) go with the release too.
     records = cluster.get("secrets", "-n", namespace, "-l", f"owner=helm,name={RELEASE}")
     assert not records, [r["metadata"]["name"] for r in records]
