@@ -25,7 +25,7 @@ status: ## show each component of the local stack and its state
 	ci/stack/status
 
 ## Tests (tox environments in tox.ini; each bootstraps first, seconds when warm).
-.PHONY: test lint unit stack-test charts e2e chaos
+.PHONY: test lint unit stack-test charts cluster-test e2e chaos
 test: ## every test the project has, as CI runs it
 	ci/bootstrap && ci/tox
 
@@ -40,6 +40,9 @@ stack-test: ## database isolation and gateway config of the local stack
 
 charts: ## helm lint, render matrix, schema validation, chart policies
 	ci/bootstrap && ci/tox -e charts
+
+cluster-test: ## umbrella install/upgrade/rollback/uninstall on a real Kubernetes control plane (kwok nodes)
+	ci/bootstrap && ci/tox -e cluster
 
 e2e: ## the local stack end to end through the gateway
 	ci/bootstrap && ci/tox -e e2e

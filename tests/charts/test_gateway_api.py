@@ -60,7 +60,9 @@ def test_every_route_of_the_table_renders_and_attaches_to_the_gateway() -> None:
     assert len(http_routes) == len(routes())
     for route in http_routes:
         assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
-        assert route["spec"]["parentRefs"] == [{"name": gateway["metadata"]["name"], "sectionName": "http"}]
+        assert route["spec"]["parentRefs"] == [
+            {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway["metadata"]["name"], "sectionName": "http"}
+        ]
 
 
 @pytest.mark.parametrize(
@@ -97,7 +99,8 @@ def test_existing_gateway_as_parent() -> None:
     args = [*GATEWAYAPI, "--set", "gateway.gatewayApi.createGateway=false", "--set", "gateway.gatewayApi.parentRef.name=shared"]
     docs = parse(template("umbrella", args).stdout)
     assert not of_kind(docs, "Gateway")
-    assert all(r["spec"]["parentRefs"] == [{"name": "shared"}] for r in of_kind(docs, "HTTPRoute"))
+    shared = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "shared"}
+    assert all(r["spec"]["parentRefs"] == [shared] for r in of_kind(docs, "HTTPRoute"))
 
 
 @pytest.mark.parametrize(

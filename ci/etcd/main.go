@@ -1,0 +1,12 @@
+// etcd: upstream's server main (etcdmain), at the version go.mod pins.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
