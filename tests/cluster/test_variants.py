@@ -1,5 +1,6 @@
-"""The other ways the umbrella is installed, each on the real API server: install with every
-rollout and Job, apply by a second field manager, uninstall leaving nothing."""
+"""The other ways the umbrella is installed, each on the real API server through the same life as the
+default one: install with every rollout and Job, apply by a second field manager, upgrade rolling
+exactly what changed, roll back, uninstall leaving nothing."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from clusterlib import (
     create_restricted_namespace,
     deployments,
     helm_install,
+    rollback_and_assert_first_revision,
     rollout_complete,
     server_side_apply_conflicts,
     uninstall_and_assert_nothing_left,
+    upgrade_and_assert_only_rolled,
     wait_until,
 )
 
@@ -24,6 +27,8 @@ GATEWAY_API = Variant("gatewayapi", ["-f", str(VALUES / "gatewayapi.yaml")])
 AUTOSCALING = Variant("autoscaling", ["--set", "global.serviceDefaults.autoscaling.enabled=true"])
 # The library's default autoscaling.minReplicas: the HPA controller scales each web Deployment up to it.
 MIN_REPLICAS = 2
+# One value of catalog alone (catalog has no consumer): only musiccorp-catalog may roll.
+CHANGE = ["--set", "catalog.django.logLevel=DEBUG"]
 WEB = ["musiccorp-catalog", "musiccorp-inventory", "musiccorp-order", "musiccorp-payment", "musiccorp-shipping"]
 
 
@@ -39,7 +44,7 @@ def installed(cluster: Cluster, crds: list[str], umbrella: Path, request: pytest
 
 
 @pytest.mark.parametrize("installed", [GATEWAY_API], indirect=True, ids=["gatewayapi"])
-def test_gateway_api_variant(cluster: Cluster, installed: Variant) -> None:
+def test_gateway_api_variant(cluster: Cluster, umbrella: Path, installed: Variant) -> None:
     ns = installed.namespace
     assert_everything_rolled_out(cluster, ns)
     routes = cluster.get("httproutes.gateway.networking.k8s.io", "-n", ns)
@@ -49,10 +54,13 @@ def test_gateway_api_variant(cluster: Cluster, installed: Variant) -> None:
     assert not cluster.get("ingresses", "-n", ns), "Ingresses rendered in Gateway API mode"
     conflicts = server_side_apply_conflicts(cluster, ns)
     assert not conflicts, conflicts
+    installed_templates = {name: d["spec"]["template"] for name, d in deployments(cluster, ns).items()}
+    upgrade_and_assert_only_rolled(cluster, umbrella, installed, CHANGE, ["musiccorp-catalog"])
+    rollback_and_assert_first_revision(cluster, installed, installed_templates)
 
 
 @pytest.mark.parametrize("installed", [AUTOSCALING], indirect=True, ids=["autoscaling"])
-def test_autoscaling_variant(cluster: Cluster, installed: Variant) -> None:
+def test_autoscaling_variant(cluster: Cluster, umbrella: Path, installed: Variant) -> None:
     ns = installed.namespace
     assert_everything_rolled_out(cluster, ns)
     hpas = {h["spec"]["scaleTargetRef"]["name"] for h in cluster.get("horizontalpodautoscalers", "-n", ns)}
@@ -66,3 +74,6 @@ def test_autoscaling_variant(cluster: Cluster, installed: Variant) -> None:
     wait_until("the scaled rollouts", lambda: all(rollout_complete(d) for d in deployments(cluster, ns).values()), timeout=60)
     conflicts = server_side_apply_conflicts(cluster, ns)
     assert not conflicts, conflicts
+    installed_templates = {name: d["spec"]["template"] for name, d in deployments(cluster, ns).items()}
+    upgrade_and_assert_only_rolled(cluster, umbrella, installed, CHANGE, ["musiccorp-catalog"])
+    rollback_and_assert_first_revision(cluster, installed, installed_templates)
