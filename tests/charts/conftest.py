@@ -8,7 +8,7 @@ import sys
 import pytest
 from chartlib import CASES, ROOT, render_case
 
-# ../shared (the steering repository's data) may be read only by ci/upstream_charts.py, as the
+# ../shared (data kept beside the checkout) may be read only by ci/upstream_charts.py, as the
 # fallback for the pinned charts' values.yaml and CRDs; everything else a test checks must be in
 # this repository, so a clone on its own knows what it tests.
 OUTSIDE_DATA = os.path.realpath(ROOT.parent / "shared") + os.sep

@@ -83,9 +83,14 @@ def fresh_helm(tmp_path: Path) -> dict[str, str]:
 
 def lock_file(tmp_path: Path, digests: dict[str, str], umbrella: Path) -> Path:
     deps = [d for d in yaml.safe_load((umbrella / "Chart.yaml").read_text())["dependencies"] if d["name"] in EXTERNAL]
-    charts = [{**d, "digest": digests[f"{d['name']}-{d['version']}.tgz"]} for d in deps]
+    # Laid out as the real Chartfile.lock (--update rewrites the digest lines in place).
+    entries = [
+        f"  - name: {d['name']}\n    repository: {d['repository']}\n    version: {d['version']}\n"
+        f"    digest: {digests[d['name'] + '-' + d['version'] + '.tgz'] or 'null'}\n"
+        for d in deps
+    ]
     path = tmp_path / "Chartfile.lock"
-    path.write_text(yaml.safe_dump({"charts": charts}))
+    path.write_text("charts:\n" + "".join(entries))
     return path
 
 
@@ -125,6 +130,31 @@ def test_chart_deps_refuses_a_chart_whose_digest_differs(
     assert proc.returncode != 0
     assert "ingress-nginx-" in proc.stderr
     assert "records sha256:000" in proc.stderr, proc.stderr
+
+
+def test_vendoring_requires_recorded_digests_and_update_records_them(
+    umbrella_copy: Path, fresh_helm: dict[str, str], chart_repository, tmp_path: Path
+) -> None:
+    """What ci/vendor-charts runs: --require-digests refuses a chart with no sha256 in the lock;
+    --update downloads and records each sha256, after which the strict build passes."""
+    _, digests = chart_repository
+    lock = lock_file(tmp_path, dict.fromkeys(digests), umbrella_copy)
+    strict = chart_deps(fresh_helm, "--lock", str(lock), "--require-digests", str(umbrella_copy))
+    assert strict.returncode != 0
+    assert "no sha256 recorded" in strict.stderr, strict.stderr
+    update = chart_deps(fresh_helm, "--lock", str(lock), "--update", str(umbrella_copy))
+    assert update.returncode == 0, update.stderr
+    recorded = {f"{c['name']}-{c['version']}.tgz": c["digest"] for c in yaml.safe_load(lock.read_text())["charts"]}
+    assert recorded == digests
+    again = chart_deps(fresh_helm, "--lock", str(lock), "--require-digests", str(umbrella_copy))
+    assert again.returncode == 0, again.stderr
+
+
+def test_vendor_charts_downloads_through_chart_deps() -> None:
+    script = (ROOT / "ci" / "vendor-charts").read_text()
+    assert '"$ROOT/ci/chart-deps" --lock "$lockfile" --require-digests "$umbrella"' in script
+    assert '"$ROOT/ci/chart-deps" --lock "$lockfile" --update "$umbrella"' in script
+    assert "helm repo add" not in script
 
 
 def test_kind_builds_the_umbrella_dependencies_through_chart_deps() -> None:
