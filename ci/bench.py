@@ -201,6 +201,33 @@ def run_step(roots: set[int], orders: int, concurrency: int, poll_interval: floa
     }
 
 
+def cpu_alone(roots: set[int], window: float, observe) -> dict:
+    """Stack CPU over ``window`` seconds idle, then over as long again while ``observe()`` runs (and after)."""
+    before = stack_usage.snapshot(roots)
+    time.sleep(window)
+    idle = stack_usage.snapshot(roots)
+    observe()
+    time.sleep(max(0.0, window - (time.monotonic() - idle.at)))
+    alone = stack_usage.snapshot(roots)
+    idle_cpu = sum(stack_usage.cpu_seconds(before, idle).values())
+    with_observation = sum(stack_usage.cpu_seconds(idle, alone).values())
+    # The idle window scaled to the observation's (longer if the last request overran it).
+    cost = with_observation - idle_cpu * (alone.at - idle.at) / (idle.at - before.at)
+    return {
+        "idle_cpu_seconds": round(idle_cpu, 2),
+        "with_observation_cpu_seconds": round(with_observation, 2),
+        "cpu_seconds": round(cost, 2),
+    }
+
+
+def share_of_step(measured: dict, observer: CompletionObserver, step: dict) -> dict:
+    return {
+        **measured,
+        "requests": observer.requests,
+        "share_of_stack_cpu": round(measured["cpu_seconds"] / step["stack"]["cpu_seconds"], 4),
+    }
+
+
 def observation_cost(roots: set[int], step: dict) -> dict:
     """The stack CPU of the bench's observation of ``step``, measured alone.
 
@@ -209,30 +236,38 @@ def observation_cost(roots: set[int], step: dict) -> dict:
     orders placed. The difference is what observing cost; it is given as a share of the step's
     stack CPU.
     """
-    window = step["stack"]["window_seconds"]
-    observed = step["observation"]
+    window, observed = step["stack"]["window_seconds"], step["observation"]
     print(f"measuring the observation's cost alone (2 x {window:.0f}s: idle, then the same requests)...", file=sys.stderr)
-    before = stack_usage.snapshot(roots)
-    time.sleep(window)
-    idle = stack_usage.snapshot(roots)
+    # Signed in before the windows: the login hashes the password (PBKDF2), which observing does not repeat.
     observer = CompletionObserver(staff_session(), step["email"], observed["poll_interval_s"])
-    for _ in range(observed["count_polls"]):
-        observer.completed_count()
-        time.sleep(observed["poll_interval_s"])
-    observer.completion_times()
-    time.sleep(max(0.0, window - (time.monotonic() - idle.at)))
-    alone = stack_usage.snapshot(roots)
-    idle_cpu = sum(stack_usage.cpu_seconds(before, idle).values())
-    alone_cpu = sum(stack_usage.cpu_seconds(idle, alone).values())
-    # Scale the idle window to the observation's length (it may overrun by the last request).
-    cost = alone_cpu - idle_cpu * (alone.at - idle.at) / (idle.at - before.at)
-    return {
-        "idle_cpu_seconds": round(idle_cpu, 2),
-        "with_observation_cpu_seconds": round(alone_cpu, 2),
-        "cpu_seconds": round(cost, 2),
-        "requests": observer.requests,
-        "share_of_stack_cpu": round(cost / step["stack"]["cpu_seconds"], 4),
-    }
+
+    def observe():
+        for _ in range(observed["count_polls"]):
+            observer.completed_count()
+            time.sleep(observed["poll_interval_s"])
+        observer.completion_times()
+
+    return share_of_step(cpu_alone(roots, window, observe), observer, step)
+
+
+def list_polling_cost(roots: set[int], step: dict) -> dict:
+    """What the bench's former observation would cost for ``step``: the whole list every 100 ms.
+
+    Measured alone like observation_cost, over the step's window, against the step's orders, all
+    completed by then, so every poll reads every page: an upper bound (during a run the list
+    grows from empty).
+    """
+    window = step["stack"]["window_seconds"]
+    print(f"measuring the former observation (whole list every 100 ms) alone (2 x {window:.0f}s)...", file=sys.stderr)
+    observer = CompletionObserver(staff_session(), step["email"], 0.1)
+
+    def observe():
+        deadline = time.monotonic() + window
+        while time.monotonic() < deadline:
+            observer.completion_times()
+            time.sleep(0.1)
+
+    return share_of_step(cpu_alone(roots, window, observe), observer, step)
 
 
 def print_step(step: dict) -> None:
@@ -271,8 +306,10 @@ def commit() -> str:
 def single(args, roots: set[int]) -> int:
     step = run_step(roots, args.orders, args.concurrency, args.poll_interval, args.profile)
     cost = observation_cost(roots, step) if args.observation_cost else None
+    former = list_polling_cost(roots, step) if args.compare_list_polling else None
     print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
-    result = {**step, "observation_cost": cost, "pgbench": pgbench(args.pgbench_seconds), "commit": commit()}
+    reference = pgbench(args.pgbench_seconds)
+    result = {**step, "observation_cost": cost, "list_polling_cost": former, "pgbench": reference, "commit": commit()}
     out = save(result, "bench")
     print_step(step)
     if cost:
@@ -280,6 +317,12 @@ def single(args, roots: set[int]) -> int:
             f"  {'observation cost':<34} {cost['share_of_stack_cpu']:.1%} of stack CPU"
             f" ({cost['cpu_seconds']:.2f}s for {cost['requests']} requests; idle stack {cost['idle_cpu_seconds']:.1f}s"
             f" per {step['stack']['window_seconds']:.0f}s)",
+            file=sys.stderr,
+        )
+    if former:
+        print(
+            f"  {'former observation (list/100 ms)':<34} {former['share_of_stack_cpu']:.1%} of stack CPU"
+            f" ({former['cpu_seconds']:.2f}s for {former['requests']} requests, upper bound)",
             file=sys.stderr,
         )
     print(f"  {'pgbench commits/s (reference)':<34} {result['pgbench']['tps']}", file=sys.stderr)
@@ -326,6 +369,11 @@ def main() -> int:
         dest="observation_cost",
         action="store_false",
         help="skip measuring the observation alone (two more windows as long as the run)",
+    )
+    parser.add_argument(
+        "--compare-list-polling",
+        action="store_true",
+        help="also measure, alone, what the former observation (the whole order list every 100 ms) would cost",
     )
     parser.add_argument("--sweep", action="store_true", default=os.environ.get("SWEEP", "") not in ("", "0"))
     parser.add_argument("--sweep-orders", type=int, default=int(os.environ.get("SWEEP_N", 200)), help="orders per step")

@@ -50,7 +50,7 @@ def parse_stat(pid: int, text: str) -> ProcStat:
     """One /proc/<pid>/stat line (proc(5)); the command name may hold spaces and parentheses."""
     fields = text[text.rindex(")") + 2 :].split()
     # fields[0] is field 3 (state): ppid is field 4, utime..cstime 14-17, rss (pages) 24.
-    ticks = sum(int(fields[i]) for i in (11, 12))
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
     return ProcStat(pid=pid, ppid=int(fields[1]), ticks=ticks, rss_bytes=int(fields[21]) * PAGE_SIZE)
 
 
