@@ -145,7 +145,7 @@ def pgbench(seconds: int) -> dict:
     )
     subprocess.run([pg_bin / "psql", "-q", "-d", "postgres", "-c", "DROP DATABASE musiccorp_bench"], env=env, check=True)
     tps = re.search(r"tps = ([0-9.]+)", run.stdout)
-    return {"clients": 4, "seconds": seconds, "mode": "simple-update (-N)", "tps": float(tps.group(1)) if tps else None}
+    return {"clients": 4, "seconds": seconds, "mode": "simple-update (-N)", "tps": round(float(tps.group(1))) if tps else None}
 
 
 def run_step(roots: set[int], orders: int, concurrency: int, poll_interval: float, profile: str = "") -> dict:
