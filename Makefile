@@ -54,7 +54,7 @@ chaos: ## fault-injection campaign: ~1,100 orders under killed processes, Kafka 
 
 ## Benchmark (docs/benchmark.md).
 .PHONY: bench
-bench: ## N orders (default 500) at concurrency C (default 8) through the gateway, plus pgbench
+bench: ## N orders (default 500) at C (default 8): latency, stack CPU and RSS, pgbench; SWEEP=1: C=1..16 and a plot
 	ci/bench
 
 ## kind: the umbrella chart on a local Kubernetes (needs docker, kind, kubectl; docs/charts.md).

@@ -1,9 +1,13 @@
 """`make bench`: N orders at concurrency C through the gateway, timed to COMPLETED, plus pgbench.
 
 Reports completed orders per second, place-order latency and placed-to-COMPLETED latency
-(p50/p95/p99) and errors, as JSON (to stdout's last line and a file) and a short table; and,
-as the reference, this machine's PostgreSQL commit rate measured with pgbench in the same run.
-Traffic goes to the local stack on loopback only; every loop is bounded in count and time.
+(p50/p95/p99) and errors; what the stack spent on it (CPU per completed order summed over every
+stack process, the stack's resident memory, peak and end); what the bench's own observation of
+the orders cost the stack, as a share of its CPU; and, as the reference, this machine's
+PostgreSQL commit rate measured with pgbench in the same run. As JSON (stdout's last line and a
+file in .run/bench/) and a short table. `--sweep` runs C = 1, 2, 4, 8, 16 in one go, prints a
+table and draws docs/bench-sweep.png. Traffic goes to the local stack on loopback only; every
+loop is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import argparse
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import threading
@@ -22,20 +25,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from stack_client import GATEWAY, new_album, place_order, read_secrets, staff_auth, staff_session
+import stack_usage
+from bench_observe import CompletionObserver
+from bench_report import mib, percentiles, plot_sweep, sweep_table
+from stack_client import new_album, place_order, read_secrets, staff_auth, staff_session
 
 COMPLETION_TIMEOUT = 300
-
-
-def percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"p50": None, "p95": None, "p99": None}
-    ordered = sorted(values)
-    pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)  # noqa: E731
-    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "mean": round(statistics.fmean(ordered) * 1000, 1)}
+SWEEP_CONCURRENCY = (1, 2, 4, 8, 16)
 
 
 def place_orders(sku: str, email: str, count: int, concurrency: int):
+    """POST ``count`` orders from ``concurrency`` threads: (id -> epoch of its 201, latencies, errors)."""
     local = threading.local()
 
     def place(_):
@@ -43,42 +43,19 @@ def place_orders(sku: str, email: str, count: int, concurrency: int):
         local.session = session
         started = time.monotonic()
         _status, order_id, error = place_order(session, sku, email)
-        return order_id, started, time.monotonic(), error
+        # Wall clock for the 201: placed-to-COMPLETED ends at order's own updated_at (same machine).
+        return order_id, time.monotonic() - started, time.time(), error
 
     placed_at: dict[str, float] = {}
     latencies, errors = [], []
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for order_id, started, done, error in pool.map(place, range(count)):
-            latencies.append(done - started)
+        for order_id, latency, done, error in pool.map(place, range(count)):
+            latencies.append(latency)
             if error:
                 errors.append(error)
             else:
-                placed_at[order_id] = done  # placed-to-COMPLETED counts from the 201
+                placed_at[order_id] = done
     return placed_at, latencies, errors
-
-
-def watch_completion(email: str, completed_at: dict[str, float], placing_done: threading.Event, placed: dict) -> None:
-    """Poll the order list (status=COMPLETED) and note when each order is first seen completed.
-
-    Stops when every placed order completed, or COMPLETION_TIMEOUT after placing ended. Listing
-    orders takes a staff user (docs/security.md): the stack's admin, from its secrets.
-    """
-    session = staff_session()
-    deadline = None
-    while True:
-        url = f"{GATEWAY}/api/orders/orders"
-        params = {"customer_email": email, "status": "COMPLETED", "page_size": 100}
-        while url:
-            page = session.get(url, params=params, timeout=30).json()
-            now = time.monotonic()
-            for order in page["results"]:
-                completed_at.setdefault(order["id"], now)
-            url, params = page["next"], None
-        if placing_done.is_set():
-            deadline = deadline or time.monotonic() + COMPLETION_TIMEOUT
-            if len(completed_at) >= len(placed) or time.monotonic() > deadline:
-                return
-        time.sleep(0.1)
 
 
 def start_profiles(service: str, seconds: int) -> list[tuple[subprocess.Popen, Path]]:
@@ -148,44 +125,6 @@ def summarize_profiles(runs: list[tuple[subprocess.Popen, Path]]) -> list[dict]:
     return [{"share": round(n / total, 3), "activity": name} for name, n in ranked] if total else []
 
 
-COMPONENTS = [
-    ("web workers (gunicorn)", "gunicorn"),
-    ("consumers and outbox relays", "manage.py consume"),
-    ("kafka broker", "kafka.Kafka"),
-    ("postgresql", "postgres"),
-    ("nginx gateway", "nginx"),
-]
-
-
-def cpu_ticks() -> dict[str, int]:
-    """CPU time (clock ticks, user + system) of the stack's processes, by component."""
-    ticks: dict[str, int] = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        component = next((name for name, needle in COMPONENTS if needle in command), None)
-        if component:
-            ticks[f"{component}|{pid}"] = int(fields[11]) + int(fields[12])
-    return ticks
-
-
-def cpu_by_component(before: dict[str, int], after: dict[str, int], wall: float) -> dict:
-    seconds: dict[str, float] = {}
-    for key, value in after.items():
-        component = key.split("|")[0]
-        seconds[component] = seconds.get(component, 0) + (value - before.get(key, 0)) / os.sysconf("SC_CLK_TCK")
-    busy = sum(seconds.values())
-    return {
-        "cores": os.cpu_count(),
-        "stack_cpu_share_of_machine": round(busy / (wall * os.cpu_count()), 2),
-        "seconds": {name: round(value, 1) for name, value in sorted(seconds.items(), key=lambda item: -item[1])},
-    }
-
-
 def pgbench(seconds: int) -> dict:
     """The machine's PostgreSQL commit rate (pgbench simple-update, 4 clients) on a scratch database."""
     env = dict(os.environ)
@@ -206,7 +145,212 @@ def pgbench(seconds: int) -> dict:
     )
     subprocess.run([pg_bin / "psql", "-q", "-d", "postgres", "-c", "DROP DATABASE musiccorp_bench"], env=env, check=True)
     tps = re.search(r"tps = ([0-9.]+)", run.stdout)
-    return {"clients": 4, "seconds": seconds, "mode": "simple-update (-N)", "tps": float(tps.group(1)) if tps else None}
+    return {"clients": 4, "seconds": seconds, "mode": "simple-update (-N)", "tps": round(float(tps.group(1))) if tps else None}
+
+
+def run_step(roots: set[int], orders: int, concurrency: int, poll_interval: float, profile: str = "") -> dict:
+    """One measured run: place ``orders`` at ``concurrency``, wait until order says they are COMPLETED.
+
+    The stack's CPU is measured from the first POST until the bench saw the last completion; RSS
+    is sampled every half second over the same window.
+    """
+    sku = new_album(requests.Session(), staff_auth(read_secrets()), units=orders)
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    observer = CompletionObserver(staff_session(), email, poll_interval)
+    print(f"placing {orders} orders at concurrency {concurrency} (sku {sku})...", file=sys.stderr)
+    # Sample the profiled service for about the expected placing time (bounded to 60 s).
+    profiles = start_profiles(profile, min(60, max(5, orders // 15))) if profile else []
+    with stack_usage.RssSampler(roots) as rss:
+        before, started = stack_usage.snapshot(roots), time.time()
+        placed_at, latencies, errors = place_orders(sku, email, orders, concurrency)
+        print(f"placed {len(placed_at)} in {time.time() - started:.1f}s; waiting for COMPLETED...", file=sys.stderr)
+        observer.wait(len(placed_at), COMPLETION_TIMEOUT)
+        after = stack_usage.snapshot(roots)
+    polls = observer.requests
+    completed_at = {order: at for order, at in observer.completion_times().items() if order in placed_at}
+    finished = max(completed_at.values(), default=time.time())
+    cpu = stack_usage.cpu_seconds(before, after)
+    stack_cpu = sum(cpu.values())
+    window = after.at - before.at
+    return {
+        "orders": orders,
+        "concurrency": concurrency,
+        "email": email,
+        "completed": len(completed_at),
+        "placed": len(placed_at),
+        "errors": len(errors) + (len(placed_at) - len(completed_at)),
+        "error_kinds": {kind: errors.count(kind) for kind in set(errors)},
+        "wall_seconds": round(finished - started, 2),
+        "completed_orders_per_second": round(len(completed_at) / max(finished - started, 1e-3), 1),
+        "place_order_ms": percentiles(latencies),
+        "placed_to_completed_ms": percentiles([completed_at[o] - placed_at[o] for o in completed_at]),
+        "stack": {
+            "window_seconds": round(window, 2),
+            "cpu_seconds": round(stack_cpu, 2),
+            "cpu_ms_per_completed_order": round(1000 * stack_cpu / len(completed_at), 1) if completed_at else None,
+            "share_of_machine": round(stack_cpu / (window * os.cpu_count()), 2),
+            "cores": os.cpu_count(),
+            "cpu_seconds_by_part": {name: round(value, 1) for name, value in cpu.items()},
+            "processes": after.processes,
+            "rss_mib_peak": mib(rss.peak_bytes),
+            "rss_mib_end": mib(rss.last_bytes),
+            "rss_samples": rss.samples,
+        },
+        "observation": {"poll_interval_s": poll_interval, "count_polls": polls, "list_pages": observer.requests - polls},
+        "profile": {"service": profile, "busy_samples_by_activity": summarize_profiles(profiles)},
+    }
+
+
+def cpu_alone(roots: set[int], window: float, observe) -> dict:
+    """Stack CPU over ``window`` seconds idle, then over as long again while ``observe()`` runs (and after)."""
+    before = stack_usage.snapshot(roots)
+    time.sleep(window)
+    idle = stack_usage.snapshot(roots)
+    observe()
+    time.sleep(max(0.0, window - (time.monotonic() - idle.at)))
+    alone = stack_usage.snapshot(roots)
+    idle_cpu = sum(stack_usage.cpu_seconds(before, idle).values())
+    with_observation = sum(stack_usage.cpu_seconds(idle, alone).values())
+    # The idle window scaled to the observation's (longer if the last request overran it).
+    cost = with_observation - idle_cpu * (alone.at - idle.at) / (idle.at - before.at)
+    return {
+        "idle_cpu_seconds": round(idle_cpu, 2),
+        "with_observation_cpu_seconds": round(with_observation, 2),
+        "cpu_seconds": round(cost, 2),
+    }
+
+
+def share_of_step(measured: dict, observer: CompletionObserver, step: dict) -> dict:
+    return {
+        **measured,
+        "requests": observer.requests,
+        "share_of_stack_cpu": round(measured["cpu_seconds"] / step["stack"]["cpu_seconds"], 4),
+    }
+
+
+def observation_cost(roots: set[int], step: dict) -> dict:
+    """The stack CPU of the bench's observation of ``step``, measured alone.
+
+    Two windows as long as the step's: the stack idle, then the same requests at the same pace
+    (the step's count polls at its interval, then the same list pass over its orders) with no
+    orders placed. The difference is what observing cost; it is given as a share of the step's
+    stack CPU.
+    """
+    window, observed = step["stack"]["window_seconds"], step["observation"]
+    print(f"measuring the observation's cost alone (2 x {window:.0f}s: idle, then the same requests)...", file=sys.stderr)
+    # Signed in before the windows: the login hashes the password (PBKDF2), which observing does not repeat.
+    observer = CompletionObserver(staff_session(), step["email"], observed["poll_interval_s"])
+
+    def observe():
+        for _ in range(observed["count_polls"]):
+            observer.completed_count()
+            time.sleep(observed["poll_interval_s"])
+        observer.completion_times()
+
+    return share_of_step(cpu_alone(roots, window, observe), observer, step)
+
+
+def list_polling_cost(roots: set[int], step: dict) -> dict:
+    """What the bench's former observation would cost for ``step``: the whole list every 100 ms.
+
+    Measured alone like observation_cost, over the step's window, against the step's orders, all
+    completed by then, so every poll reads every page: an upper bound (during a run the list
+    grows from empty).
+    """
+    window = step["stack"]["window_seconds"]
+    print(f"measuring the former observation (whole list every 100 ms) alone (2 x {window:.0f}s)...", file=sys.stderr)
+    observer = CompletionObserver(staff_session(), step["email"], 0.1)
+
+    def observe():
+        deadline = time.monotonic() + window
+        while time.monotonic() < deadline:
+            observer.completion_times()
+            time.sleep(0.1)
+
+    return share_of_step(cpu_alone(roots, window, observe), observer, step)
+
+
+def print_step(step: dict) -> None:
+    stack = step["stack"]
+    rows = [
+        ("completed orders/s", step["completed_orders_per_second"]),
+        ("completed / placed / errors", f"{step['completed']} / {step['placed']} / {step['errors']}"),
+        ("place order p50/p95/p99 ms", "/".join(str(step["place_order_ms"][k]) for k in ("p50", "p95", "p99"))),
+        ("placed->COMPLETED p50/p95/p99 ms", "/".join(str(step["placed_to_completed_ms"][k]) for k in ("p50", "p95", "p99"))),
+        ("stack CPU per completed order ms", stack["cpu_ms_per_completed_order"]),
+        ("stack RSS peak / end MiB", f"{stack['rss_mib_peak']} / {stack['rss_mib_end']} ({stack['processes']} processes)"),
+    ]
+    for name, value in rows:
+        print(f"  {name:<34} {value}", file=sys.stderr)
+    print(
+        f"  CPU of the stack over {stack['window_seconds']:.1f}s: {stack['cpu_seconds']:.1f}s,"
+        f" {stack['share_of_machine']:.0%} of {stack['cores']} cores",
+        file=sys.stderr,
+    )
+    for name, value in stack["cpu_seconds_by_part"].items():
+        print(f"    {value:6.1f}s  {name}", file=sys.stderr)
+
+
+def save(result: dict, name: str) -> Path:
+    out = Path(os.environ["RUN_DIR"], "bench", f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    return out
+
+
+def commit() -> str:
+    run = subprocess.run(["git", "-C", os.environ["ROOT"], "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return run.stdout.strip() or "unknown"
+
+
+def single(args, roots: set[int]) -> int:
+    step = run_step(roots, args.orders, args.concurrency, args.poll_interval, args.profile)
+    cost = observation_cost(roots, step) if args.observation_cost else None
+    former = list_polling_cost(roots, step) if args.compare_list_polling else None
+    print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
+    reference = pgbench(args.pgbench_seconds)
+    result = {**step, "observation_cost": cost, "list_polling_cost": former, "pgbench": reference, "commit": commit()}
+    out = save(result, "bench")
+    print_step(step)
+    if cost:
+        print(
+            f"  {'observation cost':<34} {cost['share_of_stack_cpu']:.1%} of stack CPU"
+            f" ({cost['cpu_seconds']:.2f}s for {cost['requests']} requests; idle stack {cost['idle_cpu_seconds']:.1f}s"
+            f" per {step['stack']['window_seconds']:.0f}s)",
+            file=sys.stderr,
+        )
+    if former:
+        print(
+            f"  {'former observation (list/100 ms)':<34} {former['share_of_stack_cpu']:.1%} of stack CPU"
+            f" ({former['cpu_seconds']:.2f}s for {former['requests']} requests, upper bound)",
+            file=sys.stderr,
+        )
+    print(f"  {'pgbench commits/s (reference)':<34} {result['pgbench']['tps']}", file=sys.stderr)
+    if step["profile"]["busy_samples_by_activity"]:
+        print(f"  where {args.profile} spent its busy time (py-spy):", file=sys.stderr)
+        for row in step["profile"]["busy_samples_by_activity"]:
+            print(f"    {row['share']:6.1%}  {row['activity']}", file=sys.stderr)
+    print(f"  result: {out}", file=sys.stderr)
+    print(json.dumps(result))
+    return 0 if step["errors"] == 0 else 1
+
+
+def sweep(args, roots: set[int]) -> int:
+    steps = [run_step(roots, args.sweep_orders, c, args.poll_interval) for c in SWEEP_CONCURRENCY]
+    print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
+    reference = pgbench(args.pgbench_seconds)
+    result = {"sweep": steps, "pgbench": reference, "commit": commit(), "orders_per_step": args.sweep_orders}
+    out = save(result, "sweep")
+    title = (
+        f"make bench SWEEP=1: {args.sweep_orders} orders per step, {os.cpu_count()} cores,"
+        f" commit {result['commit']}, pgbench {reference['tps']} commits/s"
+    )
+    plot_sweep(steps, Path(args.plot), title)
+    print(sweep_table(steps), file=sys.stderr)
+    print(f"  pgbench commits/s (reference, same run): {reference['tps']}", file=sys.stderr)
+    print(f"  plot: {args.plot}\n  result: {out}", file=sys.stderr)
+    print(json.dumps(result))
+    return 0 if all(step["errors"] == 0 for step in steps) else 1
 
 
 def main() -> int:
@@ -217,72 +361,31 @@ def main() -> int:
     parser.add_argument(
         "--profile",
         default=os.environ.get("PROFILE", "order"),
-        help="service whose gunicorn workers py-spy samples while orders are placed ('' for none)",
+        help="service whose gunicorn workers py-spy samples while orders are placed ('' for none; not in a sweep)",
     )
+    parser.add_argument("--poll-interval", type=float, default=0.5, help="seconds between the bench's completion polls")
+    parser.add_argument(
+        "--no-observation-cost",
+        dest="observation_cost",
+        action="store_false",
+        help="skip measuring the observation alone (two more windows as long as the run)",
+    )
+    parser.add_argument(
+        "--compare-list-polling",
+        action="store_true",
+        help="also measure, alone, what the former observation (the whole order list every 100 ms) would cost",
+    )
+    parser.add_argument("--sweep", action="store_true", default=os.environ.get("SWEEP", "") not in ("", "0"))
+    parser.add_argument("--sweep-orders", type=int, default=int(os.environ.get("SWEEP_N", 200)), help="orders per step")
+    parser.add_argument("--plot", default=str(Path(os.environ["ROOT"], "docs", "bench-sweep.png")))
     args = parser.parse_args()
-    if not 1 <= args.orders <= 5000 or not 1 <= args.concurrency <= 64:
-        parser.error("orders must be 1..5000 and concurrency 1..64 (bounded load on loopback)")
-
-    sku = new_album(requests.Session(), staff_auth(read_secrets()), units=args.orders)
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-    print(f"placing {args.orders} orders at concurrency {args.concurrency} (sku {sku})...", file=sys.stderr)
-    ticks_before = cpu_ticks()
-    started = time.monotonic()
-    completed_at: dict[str, float] = {}
-    placing_done = threading.Event()
-    placed: dict[str, float] = {}
-    # The watcher runs while orders are placed, so an early order's completion is seen when it happens.
-    watcher = threading.Thread(target=watch_completion, args=(email, completed_at, placing_done, placed))
-    watcher.start()
-    # Sample the profiled service for about the expected placing time (bounded to 60 s).
-    profiles = start_profiles(args.profile, min(60, max(5, args.orders // 15))) if args.profile else []
-    placed_at, latencies, errors = place_orders(sku, email, args.orders, args.concurrency)
-    placed.update(placed_at)
-    placing_done.set()
-    print(f"placed {len(placed_at)} in {time.monotonic() - started:.1f}s; waiting for COMPLETED...", file=sys.stderr)
-    watcher.join()
-    finished = max(completed_at.values(), default=time.monotonic())
-    cpu = cpu_by_component(ticks_before, cpu_ticks(), time.monotonic() - started)
-    saga = [completed_at[o] - placed_at[o] for o in completed_at if o in placed_at]
-    print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
-    reference = pgbench(args.pgbench_seconds)
-
-    result = {
-        "orders": args.orders,
-        "concurrency": args.concurrency,
-        "completed": len(completed_at),
-        "errors": len(errors) + (len(placed_at) - len(completed_at)),
-        "error_kinds": {kind: errors.count(kind) for kind in set(errors)},
-        "wall_seconds": round(finished - started, 2),
-        "completed_orders_per_second": round(len(completed_at) / (finished - started), 1),
-        "place_order_ms": percentiles(latencies),
-        "placed_to_completed_ms": percentiles(saga),
-        "pgbench": reference,
-        "cpu": cpu,
-        "profile": {"service": args.profile, "busy_samples_by_activity": summarize_profiles(profiles)},
-    }
-    out = Path(os.environ["RUN_DIR"], "bench", f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    rows = [
-        ("completed orders/s", result["completed_orders_per_second"]),
-        ("completed / placed / errors", f"{result['completed']} / {len(placed_at)} / {result['errors']}"),
-        ("place order p50/p95/p99 ms", "/".join(str(result["place_order_ms"][k]) for k in ("p50", "p95", "p99"))),
-        ("placed->COMPLETED p50/p95/p99 ms", "/".join(str(result["placed_to_completed_ms"][k]) for k in ("p50", "p95", "p99"))),
-        ("pgbench commits/s (reference)", reference["tps"]),
-    ]
-    for name, value in rows:
-        print(f"  {name:<34} {value}", file=sys.stderr)
-    print(f"  CPU of the stack while it ran: {cpu['stack_cpu_share_of_machine']:.0%} of {cpu['cores']} cores", file=sys.stderr)
-    for name, value in cpu["seconds"].items():
-        print(f"    {value:6.1f}s  {name}", file=sys.stderr)
-    if result["profile"]["busy_samples_by_activity"]:
-        print(f"  where {args.profile} spent its busy time (py-spy):", file=sys.stderr)
-        for row in result["profile"]["busy_samples_by_activity"]:
-            print(f"    {row['share']:6.1%}  {row['activity']}", file=sys.stderr)
-    print(f"  result: {out}", file=sys.stderr)
-    print(json.dumps(result))
-    return 0 if result["errors"] == 0 else 1
+    for orders in (args.orders, args.sweep_orders):
+        if not 1 <= orders <= 5000 or not 1 <= args.concurrency <= 64 or not 0.05 <= args.poll_interval <= 10:
+            parser.error("orders must be 1..5000, concurrency 1..64, poll interval 0.05..10 s (bounded load on loopback)")
+    roots = stack_usage.stack_roots(Path(os.environ["RUN_DIR"]))
+    if len(roots) < 4:
+        raise SystemExit(f"found {len(roots)} of the stack's 4 daemons' pids in {os.environ['RUN_DIR']}: is it up?")
+    return sweep(args, roots) if args.sweep else single(args, roots)
 
 
 if __name__ == "__main__":
