@@ -1,7 +1,8 @@
 """Kafka admin for the local stack: health probe, topics, SCRAM users and their ACLs.
 
     kafka_admin.py ping            exit 0 when the broker answers a metadata request
-    kafka_admin.py create-topics   create every missing topic, 3 partitions each (idempotent)
+    kafka_admin.py create-topics   create every missing topic with kafka.topicPartitions partitions, and grow
+                                   an existing topic that has fewer (idempotent)
     kafka_admin.py create-users    SCRAM-SHA-512 user and ACLs per service (idempotent)
 
 The topics and who may write or read them come from one table, `kafka.topics` in
@@ -27,6 +28,7 @@ from confluent_kafka.admin import (
     AclOperation,
     AclPermissionType,
     AdminClient,
+    NewPartitions,
     NewTopic,
     ResourcePatternType,
     ResourceType,
@@ -43,7 +45,6 @@ VALUES_FILE = (
     else Path(__file__).resolve().parents[2] / "charts" / "umbrella" / "values.yaml"
 )
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-PARTITIONS = 3
 REPLICATION = 1  # a single local broker
 SCRAM_ITERATIONS = 4096
 
@@ -51,6 +52,11 @@ SCRAM_ITERATIONS = 4096
 def topic_table() -> list[dict]:
     """`kafka.topics` of the umbrella's values: name, producer, consumers per contract topic."""
     return yaml.safe_load(VALUES_FILE.read_text())["kafka"]["topics"]
+
+
+def topic_partitions() -> int:
+    """`kafka.topicPartitions` of the umbrella's values: the chart's KafkaTopics have as many."""
+    return int(yaml.safe_load(VALUES_FILE.read_text())["kafka"]["topicPartitions"])
 
 
 def all_topics() -> list[str]:
@@ -103,26 +109,41 @@ def ping() -> int:
 
 def create_topics() -> int:
     admin = _admin()
-    existing = set(admin.list_topics(timeout=10).topics)
+    partitions = topic_partitions()
+    existing = admin.list_topics(timeout=10).topics
     missing = [t for t in all_topics() if t not in existing]
-    if not missing:
-        print(f"    ok all {len(all_topics())} topics exist", file=sys.stderr)
+    # A stack made before the partition count went up: grow its topics (partitions can only be
+    # added; keys of events already on a topic keep their old partition until consumed).
+    short = [t for t in all_topics() if t in existing and len(existing[t].partitions) < partitions]
+    if not missing and not short:
+        print(f"    ok all {len(all_topics())} topics exist ({partitions} partitions)", file=sys.stderr)
         return 0
-    futures = admin.create_topics(
-        [NewTopic(t, num_partitions=PARTITIONS, replication_factor=REPLICATION) for t in missing],
-        operation_timeout=30,
-    )
+    failed = 0
+    if missing:
+        futures = admin.create_topics(
+            [NewTopic(t, num_partitions=partitions, replication_factor=REPLICATION) for t in missing],
+            operation_timeout=30,
+        )
+        failed += _report(futures, f"created ({partitions} partitions)", ignore="TOPIC_ALREADY_EXISTS")
+    if short:
+        futures = admin.create_partitions([NewPartitions(t, partitions) for t in short], operation_timeout=30)
+        failed += _report(futures, f"grown to {partitions} partitions", ignore="INVALID_PARTITIONS")
+    return 1 if failed else 0
+
+
+def _report(futures: dict, done: str, ignore: str) -> int:
+    """Print each topic's outcome; the number of failures (``ignore``: an error that means it is done already)."""
     failed = 0
     for topic, future in futures.items():
         try:
             future.result()
-            print(f"    ok created {topic} ({PARTITIONS} partitions)", file=sys.stderr)
+            print(f"    ok {topic} {done}", file=sys.stderr)
         except KafkaException as exc:
-            if exc.args[0].name() == "TOPIC_ALREADY_EXISTS":
+            if exc.args[0].name() == ignore:
                 continue
-            print(f"    error creating {topic}: {exc}", file=sys.stderr)
+            print(f"    error on {topic}: {exc}", file=sys.stderr)
             failed += 1
-    return 1 if failed else 0
+    return failed
 
 
 def _services() -> list[str]:

@@ -216,8 +216,9 @@ def test_replicated_deployments_spread_over_nodes(rendered: tuple[dict, ...]) ->
 
 def test_matrix_has_replicated_deployments() -> None:
     docs = render_case("umbrella-production")
-    assert of_kind(docs, "HorizontalPodAutoscaler")
-    assert any(d["spec"].get("replicas", 1) > 1 for d in of_kind(docs, "Deployment"))
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(docs, "HorizontalPodAutoscaler")}
+    assert hpas
+    assert any(replicas(d, hpas) > 1 for d in of_kind(docs, "Deployment"))
 
 
 def test_spread_is_overridable() -> None:

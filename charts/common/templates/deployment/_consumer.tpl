@@ -1,11 +1,14 @@
 {{/*
 musiccorp-common.deployment.consumer: the Kafka consumer loop (`manage.py consume`), rendered
 when consumer.enabled. Consumers of one group share partitions, so more replicas than topic
-partitions (3) only idle; Recreate is not needed because the group rebalances.
+partitions (kafka.topicPartitions, 6) only idle; Recreate is not needed because the group
+rebalances. With consumer.autoscaling.enabled the HPA owns the replica count.
 */}}
 {{- define "musiccorp-common.deployment.consumer" -}}
 {{- if .Values.consumer.enabled -}}
 {{- $labels := dict "root" . "component" "consumer" -}}
+{{- $scaling := .Values.consumer.autoscaling -}}
+{{- $replicas := ternary $scaling.maxReplicas .Values.consumer.replicaCount $scaling.enabled -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -14,7 +17,9 @@ metadata:
   labels:
     {{- include "musiccorp-common.labels.standard" $labels | nindent 4 }}
 spec:
+  {{- if not $scaling.enabled }}
   replicas: {{ .Values.consumer.replicaCount }}
+  {{- end }}
   revisionHistoryLimit: 5
   strategy:
     type: RollingUpdate
@@ -34,6 +39,6 @@ spec:
       annotations:
         {{- include "musiccorp-common.pod.annotations" . | nindent 8 }}
     spec:
-      {{- include "musiccorp-common.pod.spec" (dict "root" . "component" "consumer" "replicas" .Values.consumer.replicaCount "waitForMigrations" true "containers" (include "musiccorp-common.deployment.consumerContainer" .)) | nindent 6 }}
+      {{- include "musiccorp-common.pod.spec" (dict "root" . "component" "consumer" "replicas" $replicas "waitForMigrations" true "containers" (include "musiccorp-common.deployment.consumerContainer" .)) | nindent 6 }}
 {{- end -}}
 {{- end -}}

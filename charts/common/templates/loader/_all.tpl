@@ -21,6 +21,7 @@ any object is emitted. Each resource define emits nothing when disabled.
   "musiccorp-common.cronjob.periodic"
   "musiccorp-common.pdb.web"
   "musiccorp-common.hpa.web"
+  "musiccorp-common.hpa.consumer"
   "musiccorp-common.networkpolicy.app"
   "musiccorp-common.monitoring.servicemonitor"
   "musiccorp-common.monitoring.podmonitor"

@@ -103,8 +103,17 @@ topologySpread:
 consumer:
   ## @param consumer.enabled Run `python manage.py consume` in its own Deployment (set by each service chart)
   enabled: false
-  ## @param consumer.replicaCount Consumer replicas (at most the topics' partition count, 3, do work)
+  ## @param consumer.replicaCount Consumer replicas when consumer.autoscaling is off. A group shares a topic's partitions among its members, so at most the topics' partition count (kafka.topicPartitions, 6) do work; the umbrella refuses more
   replicaCount: 1
+  autoscaling:
+    ## @param consumer.autoscaling.enabled Scale the consumer Deployment with a CPU-based HPA (replicaCount is then ignored): a backlog keeps the consumer busy, so CPU follows it
+    enabled: false
+    ## @param consumer.autoscaling.minReplicas HPA minimum consumer replicas
+    minReplicas: 1
+    ## @param consumer.autoscaling.maxReplicas HPA maximum consumer replicas: at most kafka.topicPartitions (6), more would idle
+    maxReplicas: 6
+    ## @param consumer.autoscaling.targetCPUUtilizationPercentage HPA CPU target, percent of requests
+    targetCPUUtilizationPercentage: 70
   ## @param consumer.healthPort Port of the consumer's /health, /health/live, /health/ready and /metrics (env EVENTS_CONSUMER_HEALTH_PORT)
   healthPort: 8081
   ## @param consumer.alerts The service's own alerts on its consumer's /metrics, added to its PrometheusRule: a list of {alert (name after the service's prefix), expr (PromQL, `%s` stands for the consumer's job/namespace selector), for, severity, summary, description, runbook (a path in the repository)}
