@@ -1,8 +1,9 @@
 """Kafka test helpers: a fake message, a scripted consumer for loop tests, and real-broker helpers.
 
-The scripted consumer follows event-bus-kafka's testing idea: each ``poll`` returns the next
-scripted item, and when the script runs out it sets the stop flag, so a test drives the real
-loop for exactly the iterations it means to.
+The scripted consumer follows event-bus-kafka's testing idea: each ``consume`` (or ``poll``)
+returns the next scripted item, and when the script runs out it sets the stop flag, so a test
+drives the real loop for exactly the iterations it means to. A scripted message is a fetch of
+one message, a list of messages is one fetched batch.
 """
 
 import threading
@@ -43,7 +44,8 @@ class FakeMessage:
 
 
 class ScriptedConsumer:
-    """A consumer whose polls return the scripted messages (None for an empty poll); the poll after the last stops the loop."""
+    """A consumer whose fetches return the scripted items (None for an empty poll, a list for a
+    batch); the fetch after the last stops the loop."""
 
     def __init__(self, script, stop: threading.Event):
         self.script = list(script)
@@ -79,13 +81,29 @@ class ScriptedConsumer:
             return None
         return self.script.pop(0)
 
+    def consume(self, num_messages=1, timeout=None):
+        """The next scripted item as a batch: [message], [] for None, a list as it is."""
+        if self.paused or not self.script:
+            self.poll(timeout)
+            return []
+        item = self.script.pop(0)
+        if item is None:
+            return []
+        batch = item if isinstance(item, list) else [item]
+        assert len(batch) <= num_messages, f"a batch of {len(batch)} scripted, the loop asks for {num_messages}"
+        return batch
+
     def commit(self, message=None, offsets=None, asynchronous=True):
-        """Per-message commits go to ``committed``; the synchronous ones of offsets at shutdown or
-        revocation to ``final_commits`` as (topic, partition, next offset)."""
+        """The asynchronous commits after each batch go to ``committed`` as (topic, partition,
+        offset of the last message done there); the synchronous ones at shutdown or revocation
+        to ``final_commits`` as (topic, partition, next offset)."""
         if message is not None:
             self.committed.append((message.topic(), message.partition(), message.offset()))
         for offset in offsets or []:
-            self.final_commits.append((offset.topic, offset.partition, offset.offset))
+            if asynchronous:
+                self.committed.append((offset.topic, offset.partition, offset.offset - 1))
+            else:
+                self.final_commits.append((offset.topic, offset.partition, offset.offset))
 
     def get_watermark_offsets(self, partition, cached=False):
         return (-1, -1)
