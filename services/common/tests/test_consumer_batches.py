@@ -157,18 +157,27 @@ def test_a_handler_with_its_own_transactions_is_called_alone_outside_any_transac
     assert [offset for _, _, offset in consumer.committed] == [0, 1, 2]
 
 
-def test_the_loop_fetches_up_to_the_batch_size(kafka_topics, settings):
-    settings.EVENTS_CONSUMER_BATCH_SIZE = 7
+def test_the_loop_waits_for_one_message_and_takes_up_to_the_batch_size_without_waiting(kafka_topics, settings):
+    settings.EVENTS_CONSUMER_BATCH_SIZE = 3
     asked = []
+    seen = []
 
     class Recording(ScriptedConsumer):
         def consume(self, num_messages=1, timeout=None):
-            asked.append(num_messages)
+            asked.append((num_messages, timeout))
             return super().consume(num_messages, timeout)
 
-    message, _ = cancelled_message(topic_prefix=kafka_topics)
-    run_loop([], consumer=Recording([message], threading.Event()))
-    assert set(asked) == {7}
+    def handler(envelope):
+        seen.append(transaction_id())
+        record_effect(envelope)
+
+    messages, _ = batch(kafka_topics, 5)
+    consumer = run_loop([], handler=handler, consumer=Recording([messages], threading.Event()))
+    assert asked == [(2, 0), (2, 0)]
+    assert Effect.objects.count() == 5
+    assert [len(set(seen[:3])), len(set(seen[3:]))] == [1, 1], "a batch of 3, then one of 2"
+    assert seen[2] != seen[3]
+    assert consumer.committed == [(messages[0].topic(), 0, 2), (messages[0].topic(), 0, 4)]
 
 
 def test_a_batch_from_the_real_broker_is_handled_in_order_and_committed(kafka_topics, bootstrap, settings):

@@ -159,7 +159,7 @@ class EventConsumer:
             while not self.stop.is_set():
                 self.heartbeat = time.monotonic()
                 batch = []
-                for message in self.consumer.consume(self.batch_size, 1.0):
+                for message in self._fetch():
                     if message.error():
                         consecutive_errors = self._on_kafka_error(message.error(), consecutive_errors)
                         continue
@@ -178,6 +178,20 @@ class EventConsumer:
                 self.consumer.close()
                 self.dlq_producer.flush(10)
                 logger.info("consumer stopped", extra={"group_id": self.group_id})
+
+    def _fetch(self) -> list:
+        """Up to ``batch_size`` messages: waits (at most 1 s) for the first one only.
+
+        consume(n, timeout) alone would wait for n messages or the whole timeout, so a lone
+        message would wait up to a second; poll() returns the first as soon as it is there,
+        and consume(n - 1, 0) adds what the client has already fetched behind it.
+        """
+        first = self.consumer.poll(1.0)
+        if first is None:
+            return []
+        if self.batch_size <= 1 or first.error():
+            return [first]
+        return [first, *self.consumer.consume(self.batch_size - 1, 0)]
 
     def _process_batch(self, messages: list) -> None:
         """Handle a fetched batch in order, in as few transactions as it allows; commit its offsets once."""

@@ -1,9 +1,10 @@
 """Kafka test helpers: a fake message, a scripted consumer for loop tests, and real-broker helpers.
 
-The scripted consumer follows event-bus-kafka's testing idea: each ``consume`` (or ``poll``)
-returns the next scripted item, and when the script runs out it sets the stop flag, so a test
-drives the real loop for exactly the iterations it means to. A scripted message is a fetch of
-one message, a list of messages is one fetched batch.
+The scripted consumer follows event-bus-kafka's testing idea: each ``poll`` returns the next
+scripted item, and when the script runs out it sets the stop flag, so a test drives the real
+loop for exactly the iterations it means to. A scripted list of messages is a batch: ``poll``
+returns its first, and a ``consume`` without waiting the rest (as messages the client had
+already fetched).
 """
 
 import threading
@@ -55,6 +56,7 @@ class ScriptedConsumer:
         self.closed = False
         self.topics: list[str] = []
         self.paused: set[tuple[str, int]] = set()
+        self.arrived: list = []  # the rest of a scripted batch
 
     def subscribe(self, topics, on_assign=None, on_revoke=None):
         self.topics = topics
@@ -76,22 +78,25 @@ class ScriptedConsumer:
             # Paused (the loop is backing off): nothing is delivered, the script waits, time passes.
             time.sleep(timeout or 0)
             return None
+        if self.arrived:
+            return self.arrived.pop(0)
         if not self.script:
             self.stop.set()
             return None
-        return self.script.pop(0)
+        item = self.script.pop(0)
+        if isinstance(item, list):
+            item, self.arrived = item[0], item[1:]
+        return item
 
     def consume(self, num_messages=1, timeout=None):
-        """The next scripted item as a batch: [message], [] for None, a list as it is."""
-        if self.paused or not self.script:
-            self.poll(timeout)
+        """What is left of a scripted batch, up to ``num_messages``; when nothing is, a poll's item as a list."""
+        if self.arrived and not self.paused:
+            taken, self.arrived = self.arrived[:num_messages], self.arrived[num_messages:]
+            return taken
+        if timeout == 0:
             return []
-        item = self.script.pop(0)
-        if item is None:
-            return []
-        batch = item if isinstance(item, list) else [item]
-        assert len(batch) <= num_messages, f"a batch of {len(batch)} scripted, the loop asks for {num_messages}"
-        return batch
+        message = self.poll(timeout)
+        return [] if message is None else [message]
 
     def commit(self, message=None, offsets=None, asynchronous=True):
         """The asynchronous commits after each batch go to ``committed`` as (topic, partition,
