@@ -261,7 +261,11 @@ def _money(amount: Decimal) -> str:
     return f"{amount.quantize(CENT):.2f}"
 
 
-# The saga: state changes driven by the consumer (orders/handlers.py).
+# The saga: state changes driven by the consumer (orders/handlers.py). Each runs in the
+# consumer's transaction (a savepoint per message of its batch) or, from expire_orders, alone;
+# no caller catches their errors and goes on in the same transaction, so their own atomic
+# block needs no savepoint (savepoint=False: one SAVEPOINT/RELEASE round trip pair less per
+# event; when called outside a transaction it opens one as before).
 
 
 def _locked_order(order_id: str) -> Order:
@@ -271,7 +275,7 @@ def _locked_order(order_id: str) -> Order:
         raise OrderNotFound(f"no order {order_id}") from None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def mark_paid(order_id: str, payment_id: str) -> Order:
     """payment.received: PENDING -> PAID; records payment_id in any state but CANCELLED."""
     order = _locked_order(order_id)
@@ -286,7 +290,7 @@ def mark_paid(order_id: str, payment_id: str) -> Order:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def cancel_order(order_id: str, reason: str, payment_id: str = "") -> Order:
     """payment.failed: PENDING -> CANCELLED and order.cancelled, only on that transition.
 
@@ -307,7 +311,7 @@ def cancel_order(order_id: str, reason: str, payment_id: str = "") -> Order:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def complete_order(order_id: str, shipment_id: str, tracking_number: str) -> Order:
     """shipment.dispatched: PENDING or PAID -> COMPLETED; records the shipment references."""
     order = _locked_order(order_id)

@@ -221,6 +221,12 @@ EVENTS_PUBLISH_TIMEOUT_MS = env_int("EVENTS_PUBLISH_TIMEOUT_MS", 10000)
 # librdkafka's limit between polls: one handler attempt must finish well within it (backoffs
 # between attempts keep polling, so retries do not count).
 EVENTS_MAX_POLL_INTERVAL_MS = env_int("EVENTS_MAX_POLL_INTERVAL_MS", 300000)
+# Messages the consumer fetches at once and handles in one database transaction (a savepoint
+# each), with one offset commit: fewer commits and round trips per message. A failing message
+# ends the batch there and is retried alone (docs/decisions/0004-consumer-error-policy.md).
+# One batch's handlers must finish well within EVENTS_MAX_POLL_INTERVAL_MS; 1 handles each
+# message in its own transaction, as before issue 10.
+EVENTS_CONSUMER_BATCH_SIZE = env_int("EVENTS_CONSUMER_BATCH_SIZE", 100)
 # Outbox rows the relay claims per pass, and its longest pause when there was nothing to
 # send (a committed publish_event wakes it at once through LISTEN/NOTIFY).
 EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 200)

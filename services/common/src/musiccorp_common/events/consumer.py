@@ -1,10 +1,16 @@
 """The consumer loop behind every service's ``manage.py consume``.
 
-Per message: decode and validate, then the handler in one transaction that also records the
-event_id (a duplicate is recognised and skipped), bounded by a statement and a lock timeout;
-the offset is committed only after that transaction committed (asynchronously per message,
-synchronously when partitions are revoked and at shutdown). The loop thread keeps its database
-connection between messages (CONN_MAX_AGE) and drops it before an attempt when it is broken.
+The loop takes up to ``EVENTS_CONSUMER_BATCH_SIZE`` messages per fetch and handles them in one
+database transaction, bounded by a statement and a lock timeout: per message, decode and
+validate, then a savepoint that records the event_id (a duplicate is recognised and skipped)
+and runs the handler. The offsets are committed only after that transaction committed (one
+asynchronous commit per batch, synchronously when partitions are revoked and at shutdown). A
+message that fails in the batch ends it there: what came before is committed, and that message
+and the rest of the batch go one at a time through the retry path below, so order per
+partition and the failure policy are those of a message handled alone. A message that is not
+a valid event, or whose handler runs its own transactions (``handles_own_transaction``), is
+handled alone between the batch's transactions. The loop thread keeps its database connection
+between batches (CONN_MAX_AGE) and drops it before a transaction when it is broken.
 
 Failures are split (docs/decisions/0006-transient-and-permanent-failures.md): a transient one
 (database or Kafka unavailable, a timeout, a serialization conflict or deadlock) is retried
@@ -49,6 +55,17 @@ BACKOFF_POLL_SECONDS = 0.5
 tracer = trace.get_tracer("musiccorp.events")
 
 Handler = Callable[[Envelope], None]
+
+
+class _BatchStopped:
+    """Why a batch's transaction ended before its last message (see _handle_in_one_transaction)."""
+
+    def __init__(self, error: Exception | None = None, *, first_attempt: bool = False):
+        # error None: the next message is to be handled alone (invalid, or its own transactions).
+        # first_attempt: error is the next message's own first failed attempt; otherwise the
+        # transaction failed as a whole and nothing in it can be blamed on one message.
+        self.error = error
+        self.first_attempt = first_attempt
 
 
 class ConsumerFailed(RuntimeError):
@@ -108,10 +125,17 @@ class EventConsumer:
         self.backoff_seconds = settings.EVENTS_RETRY_BACKOFF_SECONDS
         self.transient_backoff_max = settings.EVENTS_TRANSIENT_BACKOFF_MAX_SECONDS
         self.max_consecutive_errors = settings.EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS
+        self.batch_size = settings.EVENTS_CONSUMER_BATCH_SIZE
         self.heartbeat = time.monotonic()
-        # (topic, partition) -> offset of the last message finished there: committed synchronously
-        # when partitions are revoked and at shutdown, since per-message commits are asynchronous.
+        # (topic, partition) -> offset of the last message finished there (its transaction
+        # committed): committed synchronously when partitions are revoked and at shutdown, since
+        # the commit after each batch is asynchronous.
         self._done: dict[tuple[str, int], int] = {}
+        # The same for the batch in hand, until its asynchronous commit.
+        self._uncommitted: dict[tuple[str, int], int] = {}
+        # Partitions revoked while the batch in hand was being handled: the rest of their
+        # messages is left to the new owner.
+        self._revoked: set[tuple[str, int]] = set()
         # monotonic time since when a message has been failing transiently (None: not retrying);
         # readiness is false meanwhile.
         self.retrying_since: float | None = None
@@ -134,18 +158,19 @@ class EventConsumer:
         try:
             while not self.stop.is_set():
                 self.heartbeat = time.monotonic()
-                message = self.consumer.poll(1.0)
-                if message is None:
+                batch = []
+                for message in self._fetch():
+                    if message.error():
+                        consecutive_errors = self._on_kafka_error(message.error(), consecutive_errors)
+                        continue
+                    consecutive_errors = 0
+                    batch.append(message)
+                if not batch:
                     continue
-                if message.error():
-                    consecutive_errors = self._on_kafka_error(message.error(), consecutive_errors)
-                    continue
-                consecutive_errors = 0
                 try:
-                    self.process(message)
+                    self._process_batch(batch)
                 except _Interrupted:
                     break
-                self._commit(message)
         finally:
             try:
                 self._commit_done_offsets(list(self._done))
@@ -154,72 +179,207 @@ class EventConsumer:
                 self.dlq_producer.flush(10)
                 logger.info("consumer stopped", extra={"group_id": self.group_id})
 
-    def process(self, message) -> str:
-        """Handle one message to an outcome: handled, duplicate or dead_lettered."""
+    def _fetch(self) -> list:
+        """Up to ``batch_size`` messages: waits (at most 1 s) for the first one only.
+
+        consume(n, timeout) alone would wait for n messages or the whole timeout, so a lone
+        message would wait up to a second; poll() returns the first as soon as it is there,
+        and consume(n - 1, 0) adds what the client has already fetched behind it.
+        """
+        first = self.consumer.poll(1.0)
+        if first is None:
+            return []
+        if self.batch_size <= 1 or first.error():
+            return [first]
+        return [first, *self.consumer.consume(self.batch_size - 1, 0)]
+
+    def _process_batch(self, messages: list) -> None:
+        """Handle a fetched batch in order, in as few transactions as it allows; commit its offsets once."""
+        self._revoked.clear()
+        remaining = messages
+        while remaining:
+            done, stopped = self._handle_in_one_transaction(remaining)
+            self._finished(remaining[:done])
+            remaining = remaining[done:]
+            if stopped is None:
+                break
+            # The next message is handled alone, possibly after a long wait: what is done so far
+            # has its offsets committed first.
+            self._commit_offsets()
+            if stopped.error is None:
+                self._finish_alone(remaining[0])
+                remaining = self._not_revoked(remaining[1:])
+                continue
+            # A failure: that message and the rest of the batch one at a time, as if each had
+            # been fetched alone (the retries, their pauses and the DLQ exactly as for one).
+            first_error = stopped.error if stopped.first_attempt else None
+            for message in remaining:
+                if (message.topic(), message.partition()) not in self._revoked:
+                    self._finish_alone(message, first_error)
+                first_error = None
+            remaining = []
+        self._commit_offsets()
+
+    def _finish_alone(self, message, first_error: Exception | None = None) -> None:
+        self.process(message, first_error=first_error)
+        self._finished([message])
+
+    def _not_revoked(self, messages: list) -> list:
+        return [m for m in messages if (m.topic(), m.partition()) not in self._revoked]
+
+    def _handle_in_one_transaction(self, messages: list) -> tuple[int, _BatchStopped | None]:
+        """Handle messages from the start of ``messages`` in one transaction; how many are done, and why it stopped.
+
+        Each message after the first gets a savepoint, so a failing one is undone alone and the
+        ones before it are committed. The first one needs none: if it fails, the transaction
+        holds nothing else, and its failure counts as its first attempt. The transaction stops
+        before a message that is not a valid event or whose handler runs its own transactions.
+        """
+        batchable = []
+        for message in messages:
+            envelope = self._envelope_or_none(message)
+            if envelope is None or getattr(self.handlers[envelope.event_type], "handles_own_transaction", False):
+                break
+            batchable.append((message, envelope))
+        if not batchable:
+            return 0, _BatchStopped()
+        outcomes: list[str] = []
+        stopped = None if len(batchable) == len(messages) else _BatchStopped()
+        first_attempt = None  # whether a failure of the whole transaction is the first message's attempt
+        try:
+            # A long-running command must not reuse a connection the server has closed.
+            close_old_connections()
+            with transaction.atomic():
+                _bound_statements(local=True)
+                for message, envelope in batchable:
+                    self.heartbeat = time.monotonic()
+                    try:
+                        outcomes.append(self._handle_in_savepoint(message, envelope, savepoint=bool(outcomes)))
+                    except Exception as exc:
+                        if not outcomes or transaction.get_rollback():
+                            # The first message's attempt (it had no savepoint), or a savepoint
+                            # that could not be rolled back (the connection is gone): all is lost.
+                            first_attempt = not outcomes
+                            raise
+                        stopped = _BatchStopped(exc, first_attempt=True)
+                        break
+                # Leaving the block commits; a failure there is the first message's alone if
+                # the transaction holds nothing else.
+                first_attempt = len(outcomes) == 1
+        except Exception as exc:
+            # Nothing of the transaction holds (also when it failed before any handler ran: that
+            # is the first message's attempt, as it would be alone). When the failure cannot be
+            # blamed on the first message, each message is tried alone, from the first.
+            return 0, _BatchStopped(exc, first_attempt=first_attempt is None or first_attempt)
+        for (message, envelope), outcome in zip(batchable, outcomes, strict=False):
+            self._count(message.topic(), envelope.event_type, outcome)
+        return len(outcomes), stopped
+
+    def _envelope_or_none(self, message) -> Envelope | None:
+        """The message's valid envelope, or None for one that is to be dead-lettered (by process())."""
+        try:
+            return self._valid_envelope(message)
+        except InvalidEvent:
+            return None
+
+    def _handle_in_savepoint(self, message, envelope: Envelope, *, savepoint: bool) -> str:
+        with (
+            EVENT_HANDLE_SECONDS.labels(message.topic()).time(),
+            self._message_context(message, envelope),
+            transaction.atomic(savepoint=savepoint),
+        ):
+            # Recorded first, in the handler's savepoint: both happen or neither.
+            if not _record_processed(message, envelope):
+                return "duplicate"
+            self.handlers[envelope.event_type](envelope)
+        return "handled"
+
+    def process(self, message, *, first_error: Exception | None = None) -> str:
+        """Handle one message alone to an outcome: handled, duplicate or dead_lettered.
+
+        ``first_error``: its first attempt already failed so (in a batch's transaction); the
+        retries go on from there.
+        """
         topic = message.topic()
         with EVENT_HANDLE_SECONDS.labels(topic).time():
             try:
-                envelope = parse_envelope(message.value())
-                if envelope.event_type not in self.handlers or topic_for(envelope.event_type) != topic:
-                    raise InvalidEvent(f"event type {envelope.event_type!r} does not belong on topic {topic!r}")
-                _check_owner(envelope)
+                envelope = self._valid_envelope(message)
             except InvalidEvent as exc:
                 self._dead_letter(message, exc)
                 return self._count(topic, "invalid", "dead_lettered")
-            headers = from_kafka_headers(message.headers())
-            correlation_id = accept_or_generate(envelope.correlation_id or headers.get(CORRELATION_HEADER))
-            token = otel_context.attach(propagate.extract(headers))
-            try:
-                with (
-                    use_correlation_id(correlation_id),
-                    tracer.start_as_current_span(
-                        f"{topic} process",
-                        kind=trace.SpanKind.CONSUMER,
-                        attributes={
-                            "messaging.system": "kafka",
-                            "messaging.destination.name": topic,
-                            "messaging.message.id": envelope.event_id,
-                            "musiccorp.correlation_id": correlation_id,
-                        },
-                    ),
-                ):
-                    outcome = self._handle_with_retries(message, envelope)
-            finally:
-                otel_context.detach(token)
+            with self._message_context(message, envelope):
+                outcome = self._handle_with_retries(message, envelope, first_error)
             return self._count(topic, envelope.event_type, outcome)
 
-    def _handle_with_retries(self, message, envelope: Envelope) -> str:
+    def _valid_envelope(self, message) -> Envelope:
+        topic = message.topic()
+        envelope = parse_envelope(message.value())
+        if envelope.event_type not in self.handlers or topic_for(envelope.event_type) != topic:
+            raise InvalidEvent(f"event type {envelope.event_type!r} does not belong on topic {topic!r}")
+        _check_owner(envelope)
+        return envelope
+
+    @contextlib.contextmanager
+    def _message_context(self, message, envelope: Envelope):
+        """The message's correlation id and trace context, and its consumer span."""
+        topic = message.topic()
+        headers = from_kafka_headers(message.headers())
+        correlation_id = accept_or_generate(envelope.correlation_id or headers.get(CORRELATION_HEADER))
+        token = otel_context.attach(propagate.extract(headers))
+        try:
+            with (
+                use_correlation_id(correlation_id),
+                tracer.start_as_current_span(
+                    f"{topic} process",
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": topic,
+                        "messaging.message.id": envelope.event_id,
+                        "musiccorp.correlation_id": correlation_id,
+                    },
+                ),
+            ):
+                yield
+        finally:
+            otel_context.detach(token)
+
+    def _handle_with_retries(self, message, envelope: Envelope, first_error: Exception | None = None) -> str:
         failures = 0  # permanent-kind failures; transient ones never count towards the DLQ
         transient_streak = 0
+        error = first_error
         try:
             while True:
-                try:
-                    # A long-running command must not reuse a connection the server has closed.
-                    close_old_connections()
-                    return self._handle_once(message, envelope)
-                except Exception as exc:
-                    EVENT_HANDLER_ERRORS.labels(message.topic()).inc()
-                    if is_transient(exc):
-                        transient_streak += 1
-                        # The exponent is capped too: an outage of hours must not overflow the float.
-                        delay = min(self.backoff_seconds * 2 ** min(transient_streak - 1, 16), self.transient_backoff_max)
-                        self._enter_transient_retry(message, envelope, exc, transient_streak, delay)
-                    else:
-                        failures += 1
-                        self._leave_transient_retry()
-                        logger.warning(
-                            "handler failed (attempt %d of %d): %s",
-                            failures,
-                            self.max_attempts,
-                            exc,
-                            extra=_message_fields(message, envelope),
-                            exc_info=failures == self.max_attempts,
-                        )
-                        if failures >= self.max_attempts:
-                            self._dead_letter(message, exc)
-                            return "dead_lettered"
-                        delay = self.backoff_seconds * 2 ** (failures - 1)
-                    self._back_off(delay, exc)
+                if error is None:
+                    try:
+                        # A long-running command must not reuse a connection the server has closed.
+                        close_old_connections()
+                        return self._handle_once(message, envelope)
+                    except Exception as exc:
+                        error = exc
+                EVENT_HANDLER_ERRORS.labels(message.topic()).inc()
+                if is_transient(error):
+                    transient_streak += 1
+                    # The exponent is capped too: an outage of hours must not overflow the float.
+                    delay = min(self.backoff_seconds * 2 ** min(transient_streak - 1, 16), self.transient_backoff_max)
+                    self._enter_transient_retry(message, envelope, error, transient_streak, delay)
+                else:
+                    failures += 1
+                    self._leave_transient_retry()
+                    logger.warning(
+                        "handler failed (attempt %d of %d): %s",
+                        failures,
+                        self.max_attempts,
+                        error,
+                        extra=_message_fields(message, envelope),
+                        exc_info=failures == self.max_attempts,
+                    )
+                    if failures >= self.max_attempts:
+                        self._dead_letter(message, error)
+                        return "dead_lettered"
+                    delay = self.backoff_seconds * 2 ** (failures - 1)
+                self._back_off(delay, error)
+                error = None  # the next attempt
         finally:
             self._leave_transient_retry()
             self._resume_paused()
@@ -346,16 +506,31 @@ class EventConsumer:
         EVENTS_DEAD_LETTERED.labels(topic).inc()
         logger.error("message dead-lettered to %s: %s", dlq_topic(topic), error, extra=_message_fields(message))
 
-    def _commit(self, message) -> None:
-        # Asynchronous: the handler's transaction has committed, so a lost commit only means a
-        # redelivery that the event_id check drops; revocation and shutdown commit synchronously.
-        self._done[(message.topic(), message.partition())] = message.offset()
-        try:
-            self.consumer.commit(message=message, asynchronous=True)
-        except KafkaException as exc:
-            logger.warning("offset commit failed: %s", exc, extra=_message_fields(message))
+    def _finished(self, messages: list) -> None:
+        """Their transactions committed: their offsets may be committed."""
+        for message in messages:
+            self._done[(message.topic(), message.partition())] = message.offset()
+            self._uncommitted[(message.topic(), message.partition())] = message.offset()
+
+    def _commit_offsets(self) -> None:
+        """One asynchronous commit of the finished offsets, each partition's last one + 1.
+
+        Asynchronous: the transactions have committed, so a lost commit only means a redelivery
+        that the event_id check drops; revocation and shutdown commit synchronously.
+        """
+        if not self._uncommitted:
             return
-        self._record_lag(message)
+        done, self._uncommitted = self._uncommitted, {}
+        offsets = [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in done.items()]
+        try:
+            self.consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as exc:
+            logger.warning(
+                "offset commit failed: %s: %s", ", ".join(f"{o.topic}[{o.partition}]@{o.offset}" for o in offsets), exc
+            )
+            return
+        for (topic, partition), offset in done.items():
+            self._record_lag(topic, partition, offset)
 
     def _commit_done_offsets(self, partitions: list[tuple[str, int]]) -> None:
         offsets = [
@@ -374,15 +549,20 @@ class EventConsumer:
 
     def _on_revoke(self, consumer, partitions) -> None:
         _log_assignment("revoked")(consumer, partitions)
-        self._commit_done_offsets([(p.topic, p.partition) for p in partitions])
+        revoked = [(p.topic, p.partition) for p in partitions]
+        # Messages of these partitions still in hand are the new owner's to handle.
+        self._revoked.update(revoked)
+        for key in revoked:
+            self._uncommitted.pop(key, None)
+        self._commit_done_offsets(revoked)
 
-    def _record_lag(self, message) -> None:
+    def _record_lag(self, topic: str, partition: int, offset: int) -> None:
         try:
-            _low, high = self.consumer.get_watermark_offsets(TopicPartition(message.topic(), message.partition()), cached=True)
+            _low, high = self.consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
         except KafkaException:
             return
         if high >= 0:
-            CONSUMER_LAG.labels(message.topic(), str(message.partition())).set(max(high - message.offset() - 1, 0))
+            CONSUMER_LAG.labels(topic, str(partition)).set(max(high - offset - 1, 0))
 
     def _on_kafka_error(self, error: KafkaError, consecutive_errors: int) -> int:
         if error.fatal():

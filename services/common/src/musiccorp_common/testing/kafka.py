@@ -2,7 +2,9 @@
 
 The scripted consumer follows event-bus-kafka's testing idea: each ``poll`` returns the next
 scripted item, and when the script runs out it sets the stop flag, so a test drives the real
-loop for exactly the iterations it means to.
+loop for exactly the iterations it means to. A scripted list of messages is a batch: ``poll``
+returns its first, and a ``consume`` without waiting the rest (as messages the client had
+already fetched).
 """
 
 import threading
@@ -43,7 +45,8 @@ class FakeMessage:
 
 
 class ScriptedConsumer:
-    """A consumer whose polls return the scripted messages (None for an empty poll); the poll after the last stops the loop."""
+    """A consumer whose fetches return the scripted items (None for an empty poll, a list for a
+    batch); the fetch after the last stops the loop."""
 
     def __init__(self, script, stop: threading.Event):
         self.script = list(script)
@@ -53,6 +56,7 @@ class ScriptedConsumer:
         self.closed = False
         self.topics: list[str] = []
         self.paused: set[tuple[str, int]] = set()
+        self.arrived: list = []  # the rest of a scripted batch
 
     def subscribe(self, topics, on_assign=None, on_revoke=None):
         self.topics = topics
@@ -74,18 +78,37 @@ class ScriptedConsumer:
             # Paused (the loop is backing off): nothing is delivered, the script waits, time passes.
             time.sleep(timeout or 0)
             return None
+        if self.arrived:
+            return self.arrived.pop(0)
         if not self.script:
             self.stop.set()
             return None
-        return self.script.pop(0)
+        item = self.script.pop(0)
+        if isinstance(item, list):
+            item, self.arrived = item[0], item[1:]
+        return item
+
+    def consume(self, num_messages=1, timeout=None):
+        """What is left of a scripted batch, up to ``num_messages``; when nothing is, a poll's item as a list."""
+        if self.arrived and not self.paused:
+            taken, self.arrived = self.arrived[:num_messages], self.arrived[num_messages:]
+            return taken
+        if timeout == 0:
+            return []
+        message = self.poll(timeout)
+        return [] if message is None else [message]
 
     def commit(self, message=None, offsets=None, asynchronous=True):
-        """Per-message commits go to ``committed``; the synchronous ones of offsets at shutdown or
-        revocation to ``final_commits`` as (topic, partition, next offset)."""
+        """The asynchronous commits after each batch go to ``committed`` as (topic, partition,
+        offset of the last message done there); the synchronous ones at shutdown or revocation
+        to ``final_commits`` as (topic, partition, next offset)."""
         if message is not None:
             self.committed.append((message.topic(), message.partition(), message.offset()))
         for offset in offsets or []:
-            self.final_commits.append((offset.topic, offset.partition, offset.offset))
+            if asynchronous:
+                self.committed.append((offset.topic, offset.partition, offset.offset - 1))
+            else:
+                self.final_commits.append((offset.topic, offset.partition, offset.offset))
 
     def get_watermark_offsets(self, partition, cached=False):
         return (-1, -1)
