@@ -43,11 +43,14 @@ from musiccorp_common.events import publish_event
 logger = logging.getLogger("musiccorp.inventory.services")
 
 # reserve_order's and release_order_lines' statements (tables inventory_reservation and
-# inventory_stock, tested against the models' db_table): each takes all lines at once.
+# inventory_stock, tested against the models' db_table): each takes all lines at once, and the
+# inserts go in SKU order, so that two of them for one order (a reserve and its release, or a
+# repeat) wait on each other's first common key instead of deadlocking on two.
 _INSERT_RESERVATIONS = """
     INSERT INTO inventory_reservation (order_id, sku, quantity, status, release_cause, created_at, updated_at)
     SELECT %s, line.sku, line.quantity, 'RESERVED', '', now(), now()
     FROM unnest(%s::varchar[], %s::integer[]) AS line(sku, quantity)
+    ORDER BY line.sku
     ON CONFLICT (order_id, sku) DO NOTHING
     RETURNING sku"""
 _SELECT_REPEATS = "SELECT sku, quantity, status FROM inventory_reservation WHERE order_id = %s AND sku = ANY(%s)"
@@ -60,6 +63,7 @@ _INSERT_TOMBSTONES = """
     INSERT INTO inventory_reservation (order_id, sku, quantity, status, release_cause, created_at, updated_at)
     SELECT %s, stock.sku, 0, 'RELEASED', 'request', now(), now()
     FROM inventory_stock AS stock WHERE stock.sku = ANY(%s)
+    ORDER BY stock.sku
     ON CONFLICT (order_id, sku) DO NOTHING"""
 
 
