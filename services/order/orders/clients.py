@@ -1,6 +1,6 @@
 """order's HTTP clients of its peers: catalog (prices) and inventory (reservations).
 
-Placing an order makes one call to each (issue 10): ``CatalogClient.albums`` prices every line
+Placing an order makes one call to each (issue 10): ``CatalogClient.albums_by_sku`` prices every line
 with one ``GET /albums?sku=...``, ``InventoryClient.reserve_order`` reserves every line with one
 ``POST /reservations`` (all or none), and ``release_order`` gives them back with one call. The
 per-SKU calls (``album``, ``reserve``, ``release``) stay for other callers.
@@ -114,7 +114,7 @@ class CatalogClient:
             raise UnknownSku(self.service, sku)
         return _album(sku, _json_or_unavailable(self.service, response))
 
-    def albums(self, skus: list[str]) -> dict[str, Album]:
+    def albums_by_sku(self, skus: list[str]) -> dict[str, Album]:
         """Every SKU's album in one request; UnknownSku for the first one catalog does not have."""
         params = [("sku", sku) for sku in skus] + [("page_size", str(max(len(skus), 1)))]
         response = _call(self.service, self.session, "GET", f"{self.base_url}/albums", params=params)

@@ -132,7 +132,7 @@ def place_order(request: OrderRequest, idempotency_key: str | None = None) -> tu
 
 def _price(items: tuple[OrderLine, ...]) -> list[_PricedLine]:
     """Every line priced by catalog (one call); OrderRejected for mixed currencies or a total beyond the events' format."""
-    albums = clients.catalog_client().albums([item.sku for item in items])
+    albums = clients.catalog_client().albums_by_sku([item.sku for item in items])
     lines: list[_PricedLine] = []
     for item in items:
         album = albums[item.sku]

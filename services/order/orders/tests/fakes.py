@@ -26,7 +26,7 @@ class FakeCatalog:
         title, price, currency = self.albums[sku]
         return Album(sku=sku, title=title, price=Decimal(price), currency=currency)
 
-    def albums(self, skus: list[str]) -> dict[str, Album]:
+    def albums_by_sku(self, skus: list[str]) -> dict[str, Album]:
         """One lookup for every SKU, like GET /albums?sku=...: UnknownSku names the first unknown one."""
         self.lookups.append(list(skus))
         return {sku: self.album(sku) for sku in skus}

@@ -142,7 +142,7 @@ def _album(sku, price="14.99", currency="EUR"):
 
 def test_catalog_prices_every_sku_in_one_request(stub_peer):
     peer = stub_peer(lambda request: (200, {"count": 2, "results": [_album("CD002", "9.50"), _album("CD001")]}))
-    albums = CatalogClient(peer.url).albums(["CD001", "CD002"])
+    albums = CatalogClient(peer.url).albums_by_sku(["CD001", "CD002"])
     assert {sku: album.price for sku, album in albums.items()} == {"CD001": Decimal("14.99"), "CD002": Decimal("9.50")}
     assert [(r.method, r.path) for r in peer.requests] == [("GET", "/albums?sku=CD001&sku=CD002&page_size=2")]
 
@@ -150,7 +150,7 @@ def test_catalog_prices_every_sku_in_one_request(stub_peer):
 def test_a_sku_missing_from_the_lookup_is_an_unknown_sku(stub_peer):
     peer = stub_peer(lambda request: (200, {"count": 1, "results": [_album("CD001")]}))
     with pytest.raises(UnknownSku) as raised:
-        CatalogClient(peer.url).albums(["CD001", "CD999"])
+        CatalogClient(peer.url).albums_by_sku(["CD001", "CD999"])
     assert (raised.value.service, raised.value.sku) == ("catalog", "CD999")
 
 
@@ -167,7 +167,7 @@ def test_a_broken_lookup_is_unavailable(stub_peer, answer):
     peer = stub_peer(lambda request: answer)
     client = CatalogClient(peer.url, session=peer_session(timeout=(1, 1), backoff_factor=0))
     with pytest.raises(PeerUnavailable):
-        client.albums(["CD001"])
+        client.albums_by_sku(["CD001"])
 
 
 def test_reserve_order_sends_every_line_in_one_request(stand_in):
