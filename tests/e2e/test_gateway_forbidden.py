@@ -73,6 +73,8 @@ def _forbidden_table(sku: str) -> list[tuple[str, str, dict | None, int]]:
     return [
         ("POST", f"{stock}/reserve", {"order_id": order_id, "quantity": 7}, 405),
         ("POST", f"{stock}/release", {"order_id": order_id}, 405),
+        ("POST", "/api/inventory/reservations", {"order_id": order_id, "lines": [{"sku": sku, "quantity": 7}]}, 405),
+        ("POST", "/api/inventory/reservations/release", {"order_id": order_id, "skus": [sku]}, 405),
         ("PUT", stock, {"on_hand": 0}, 405),
         ("PATCH", stock, {"on_hand": 0}, 405),
         ("DELETE", stock, None, 405),

@@ -31,3 +31,13 @@ def test_posts_are_not_retried_unless_declared_safe(stub_peer):
 def test_a_default_timeout_applies():
     session = peer_session(timeout=(0.5, 1.0))
     assert session.timeout == (0.5, 1.0)
+
+
+def test_the_environments_proxy_is_not_used(stub_peer, monkeypatch):
+    """trust_env is off: peers are reached directly, and requests skips the per-request environment lookups."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "")
+    server = stub_peer(statuses([]))
+    session = peer_session(retries=0)
+    assert session.trust_env is False
+    assert session.get(server.url).status_code == 200

@@ -15,6 +15,9 @@ database, not from Python:
   arrives later (a retry, a request that outlived its caller) is refused; order.placed confirms
   the order's reservations; the sweeper (``release_expired``) releases what stayed unconfirmed
   past RESERVATION_TTL_SECONDS, because order never committed that order.
+
+An order reserves all its lines at once (``reserve_order``, issue 10): a fixed number of SQL
+statements whatever the number of lines, all lines or none, with the same rules per line.
 """
 
 import logging
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,6 +41,30 @@ from inventory.models import MAX_RESERVE_QUANTITY, Reservation, Stock
 from musiccorp_common.events import publish_event
 
 logger = logging.getLogger("musiccorp.inventory.services")
+
+# reserve_order's and release_order_lines' statements (tables inventory_reservation and
+# inventory_stock, tested against the models' db_table): each takes all lines at once, and the
+# inserts go in SKU order, so that two of them for one order (a reserve and its release, or a
+# repeat) wait on each other's first common key instead of deadlocking on two.
+_INSERT_RESERVATIONS = """
+    INSERT INTO inventory_reservation (order_id, sku, quantity, status, release_cause, created_at, updated_at)
+    SELECT %s, line.sku, line.quantity, 'RESERVED', '', now(), now()
+    FROM unnest(%s::varchar[], %s::integer[]) AS line(sku, quantity)
+    ORDER BY line.sku
+    ON CONFLICT (order_id, sku) DO NOTHING
+    RETURNING sku"""
+_SELECT_REPEATS = "SELECT sku, quantity, status FROM inventory_reservation WHERE order_id = %s AND sku = ANY(%s)"
+_LOCK_STOCK = "SELECT sku, on_hand - reserved FROM inventory_stock WHERE sku = ANY(%s) ORDER BY sku FOR UPDATE"
+_RESERVE_STOCK = """
+    UPDATE inventory_stock AS stock SET reserved = stock.reserved + line.quantity
+    FROM unnest(%s::varchar[], %s::integer[]) AS line(sku, quantity)
+    WHERE stock.sku = line.sku AND stock.on_hand - stock.reserved >= line.quantity"""
+_INSERT_TOMBSTONES = """
+    INSERT INTO inventory_reservation (order_id, sku, quantity, status, release_cause, created_at, updated_at)
+    SELECT %s, stock.sku, 0, 'RELEASED', 'request', now(), now()
+    FROM inventory_stock AS stock WHERE stock.sku = ANY(%s)
+    ORDER BY stock.sku
+    ON CONFLICT (order_id, sku) DO NOTHING"""
 
 
 class StockNotFound(LookupError):
@@ -59,6 +86,10 @@ class NotEnoughStock(Exception):
 class ReservationConflict(Exception):
     """A repeated reserve does not match the reservation the order already has."""
 
+    def __init__(self, message: str, sku: str = ""):
+        super().__init__(message)
+        self.sku = sku
+
 
 class StockBelowReserved(ValueError):
     """A stock level was set below the units orders have reserved."""
@@ -70,6 +101,13 @@ class ReserveResult:
     order_id: uuid.UUID
     quantity: int
     created: bool
+
+
+@dataclass(frozen=True)
+class OrderReserveResult:
+    order_id: uuid.UUID
+    lines: list[tuple[str, int]]
+    created: list[str]
 
 
 @dataclass(frozen=True)
@@ -100,6 +138,62 @@ def reserve_stock(sku: str, order_id: uuid.UUID, quantity: int) -> ReserveResult
         raise
     STOCK_RESERVATIONS.labels("reserved" if result.created else "repeated").inc()
     return result
+
+
+def reserve_order(order_id: uuid.UUID, lines: list[tuple[str, int]]) -> OrderReserveResult:
+    """Reserve every (sku, quantity) line for the order, or none of them.
+
+    Each line follows reserve_stock's rules: a repeat with the same quantity reserves nothing
+    more, a released (order, sku) or another quantity is a ReservationConflict. Raises
+    StockNotFound for the first unknown SKU, else ReservationConflict for the first mismatching
+    repeat, else NotEnoughStock for the first short line (request order); then nothing changed.
+    Four statements at most: the reservations inserted in one, repeats read in one, the stock
+    rows locked in SKU order in one, and updated in one.
+    """
+    order_id = uuid.UUID(str(order_id))
+    skus = [sku for sku, _ in lines]
+    if len(set(skus)) != len(skus):
+        raise ValueError("each SKU at most once per order")
+    if any(not 1 <= quantity <= MAX_RESERVE_QUANTITY for _, quantity in lines):
+        raise ValueError(f"quantities must be between 1 and {MAX_RESERVE_QUANTITY}")
+    try:
+        result = _reserve_lines(order_id, lines)
+    except NotEnoughStock:
+        STOCK_RESERVATIONS.labels("insufficient").inc()
+        raise
+    except ReservationConflict:
+        STOCK_RESERVATIONS.labels("conflict").inc()
+        raise
+    STOCK_RESERVATIONS.labels("reserved").inc(len(result.created))
+    STOCK_RESERVATIONS.labels("repeated").inc(len(lines) - len(result.created))
+    return result
+
+
+def release_order_lines(order_id: uuid.UUID, skus: list[str]) -> list[dict]:
+    """Give back the order's reservations of ``skus`` in one transaction; returns the lines released.
+
+    Final, like release_reservation: a listed (known) SKU the order holds nothing of gets a
+    tombstone, so a reserve arriving later for it (a retried or late reserve_order) is refused.
+    Unknown SKUs are skipped.
+    """
+    order_id = uuid.UUID(str(order_id))
+    with transaction.atomic():
+        # Tombstones first: the insert waits for a concurrent reserve of the same (order, sku) to
+        # commit and then conflicts, so the lock below sees and releases that reservation too.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_TOMBSTONES,
+                [order_id, list(skus)],
+            )
+        reservations = list(
+            Reservation.objects.select_for_update()
+            .filter(order_id=order_id, sku__in=list(skus), status=Reservation.Status.RESERVED)
+            .order_by("sku")
+        )
+        items = _release(reservations, cause="request")
+        if items:
+            publish_event("stock.released", str(order_id), {"order_id": str(order_id), "items": items})
+        return items
 
 
 def release_reservation(sku: str, order_id: uuid.UUID) -> ReleaseResult:
@@ -243,6 +337,56 @@ def _reserve(sku: str, order_id: uuid.UUID, quantity: int) -> ReserveResult:
         return ReserveResult(get_stock(sku), order_id, quantity, created=True)
 
 
+def _reserve_lines(order_id: uuid.UUID, lines: list[tuple[str, int]]) -> OrderReserveResult:
+    """reserve_order's transaction: reservation rows first, then stock rows in SKU order (as everywhere here)."""
+    skus, quantities = [sku for sku, _ in lines], [quantity for _, quantity in lines]
+    wanted = dict(lines)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A concurrent repeat of this order's reserve waits here on the unique constraint, then conflicts.
+        cursor.execute(
+            _INSERT_RESERVATIONS,
+            [order_id, skus, quantities],
+        )
+        created = {row[0] for row in cursor.fetchall()}
+        repeats = {}
+        if len(created) < len(skus):
+            cursor.execute(
+                _SELECT_REPEATS,
+                [order_id, [sku for sku in skus if sku not in created]],
+            )
+            repeats = {sku: (quantity, status) for sku, quantity, status in cursor.fetchall()}
+        cursor.execute(
+            _LOCK_STOCK,
+            [skus],
+        )
+        available = dict(cursor.fetchall())
+        # Raising rolls the inserted reservations back with the rest of the transaction.
+        _check_lines(order_id, lines, available, repeats)
+        new_lines = [(sku, quantity) for sku, quantity in lines if sku in created]
+        if new_lines:
+            cursor.execute(
+                _RESERVE_STOCK,
+                [[sku for sku, _ in new_lines], [quantity for _, quantity in new_lines]],
+            )
+            if cursor.rowcount != len(new_lines):  # pragma: no cover -- the rows are locked and were checked above
+                raise NotEnoughStock(new_lines[0][0], available[new_lines[0][0]])
+    return OrderReserveResult(order_id, [(sku, wanted[sku]) for sku in skus], [sku for sku in skus if sku in created])
+
+
+def _check_lines(order_id, lines, available: dict[str, int], repeats: dict[str, tuple[int, str]]) -> None:
+    """The first unknown SKU, else the first mismatching repeat, else the first short line raises."""
+    for sku, _ in lines:
+        if sku not in available:
+            raise StockNotFound(sku)
+    for sku, quantity in lines:
+        if sku in repeats:
+            held, status = repeats[sku]
+            _check_repeat(Reservation(order_id=order_id, sku=sku, quantity=held, status=status), quantity)
+    for sku, quantity in lines:
+        if sku not in repeats and available[sku] < quantity:
+            raise NotEnoughStock(sku, available[sku])
+
+
 def _insert_reservation(sku: str, order_id: uuid.UUID, quantity: int) -> tuple[Reservation, bool]:
     """INSERT, or find the reservation the order already has (the unique constraint decides, not a prior SELECT)."""
     try:
@@ -268,12 +412,14 @@ def _leave_tombstone(order_id: uuid.UUID, sku: str) -> bool:
 def _check_repeat(reservation: Reservation, quantity: int) -> None:
     if reservation.status == Reservation.Status.RELEASED:
         raise ReservationConflict(
-            f"The reservation of {reservation.sku} for order {reservation.order_id} was released; reserve under a new order id."
+            f"The reservation of {reservation.sku} for order {reservation.order_id} was released; reserve under a new order id.",
+            reservation.sku,
         )
     if reservation.quantity != quantity:
         raise ReservationConflict(
             f"Order {reservation.order_id} already reserved {reservation.quantity} of {reservation.sku}; "
-            f"a repeated reserve must ask for the same quantity, not {quantity}."
+            f"a repeated reserve must ask for the same quantity, not {quantity}.",
+            reservation.sku,
         )
 
 

@@ -1,9 +1,14 @@
 """order's HTTP clients of its peers: catalog (prices) and inventory (reservations).
 
+Placing an order makes one call to each (issue 10): ``CatalogClient.albums_by_sku`` prices every line
+with one ``GET /albums?sku=...``, ``InventoryClient.reserve_order`` reserves every line with one
+``POST /reservations`` (all or none), and ``release_order`` gives them back with one call. The
+per-SKU calls (``album``, ``reserve``, ``release``) stay for other callers.
+
 Each client turns the peer's answers into values or into the errors below, so the business
 rules in orders/services.py never see HTTP. Timeouts: connect 2 s, read 5 s. Retries (with
 backoff, on connection errors, timeouts and 502/503/504): catalog's GETs, and inventory's
-reserve/release, which the contract makes idempotent per order id -- repeating one cannot
+reserve/release (per SKU or per order), which the contract makes idempotent per order id -- repeating one cannot
 reserve twice. Every call carries order's service credential (settings.SERVICE_TOKEN), which
 inventory requires for reserve and release.
 
@@ -107,14 +112,23 @@ class CatalogClient:
         response = _call(self.service, self.session, "GET", f"{self.base_url}/albums/{sku}")
         if response.status_code == 404:
             raise UnknownSku(self.service, sku)
-        body = _json_or_unavailable(self.service, response)
-        try:
-            album = Album(sku=sku, title=str(body["title"]), price=Decimal(str(body["price"])), currency=str(body["currency"]))
-        except (KeyError, TypeError, InvalidOperation) as exc:
-            raise PeerUnavailable(self.service, f"malformed album: {exc!r}") from exc
-        if not album.price.is_finite() or album.price < 0 or not _CURRENCY.match(album.currency):
-            raise PeerUnavailable(self.service, f"malformed album price/currency for {sku}")
-        return album
+        return _album(sku, _json_or_unavailable(self.service, response))
+
+    def albums_by_sku(self, skus: list[str]) -> dict[str, Album]:
+        """Every SKU's album in one request; UnknownSku for the first one catalog does not have."""
+        params = [("sku", sku) for sku in skus] + [("page_size", str(max(len(skus), 1)))]
+        response = _call(self.service, self.session, "GET", f"{self.base_url}/albums", params=params)
+        results = _json_or_unavailable(self.service, response).get("results")
+        if not isinstance(results, list):
+            raise PeerUnavailable(self.service, "malformed album list")
+        found = {}
+        for body in results:
+            if isinstance(body, dict) and body.get("sku") in skus:
+                found[body["sku"]] = _album(body["sku"], body)
+        for sku in skus:
+            if sku not in found:
+                raise UnknownSku(self.service, sku)
+        return found
 
 
 class InventoryClient:
@@ -132,6 +146,26 @@ class InventoryClient:
             raise OutOfStock(sku, _detail(response))
         if response.status_code == 404:
             raise UnknownSku(self.service, sku)
+        _ensure_success(self.service, response)
+
+    def reserve_order(self, order_id: str, lines: list[tuple[str, int]]) -> None:
+        """Reserve every (sku, quantity) line for the order, or none: OutOfStock (409) or UnknownSku (404)
+        naming the line, PeerUnavailable (then some or all lines may be held: release them)."""
+        body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines]}
+        response = _call(self.service, self.session, "POST", f"{self.base_url}/reservations", json=body)
+        if response.status_code in (404, 409):
+            sku = _field(response, "sku")
+            if not sku:
+                raise PeerUnavailable(self.service, f"HTTP {response.status_code} without the SKU")
+            if response.status_code == 404:
+                raise UnknownSku(self.service, sku)
+            raise OutOfStock(sku, _detail(response))
+        _ensure_success(self.service, response)
+
+    def release_order(self, order_id: str, skus: list[str]) -> None:
+        """Release the order's reservations of ``skus`` in one call (idempotent, final); PeerUnavailable if it cannot."""
+        url = f"{self.base_url}/reservations/release"
+        response = _call(self.service, self.session, "POST", url, json={"order_id": order_id, "skus": list(skus)})
         _ensure_success(self.service, response)
 
     def release(self, sku: str, order_id: str) -> None:
@@ -202,12 +236,27 @@ def _json_or_unavailable(service: str, response: requests.Response) -> dict:
     return body
 
 
-def _detail(response: requests.Response) -> str:
+def _album(sku: str, body: dict) -> Album:
+    """An album of catalog's answer, or PeerUnavailable when it is malformed."""
     try:
-        detail = response.json().get("detail", "")
+        album = Album(sku=sku, title=str(body["title"]), price=Decimal(str(body["price"])), currency=str(body["currency"]))
+    except (KeyError, TypeError, InvalidOperation) as exc:
+        raise PeerUnavailable("catalog", f"malformed album: {exc!r}") from exc
+    if not album.price.is_finite() or album.price < 0 or not _CURRENCY.match(album.currency):
+        raise PeerUnavailable("catalog", f"malformed album price/currency for {sku}")
+    return album
+
+
+def _detail(response: requests.Response) -> str:
+    return _field(response, "detail")[:200]
+
+
+def _field(response: requests.Response, name: str) -> str:
+    try:
+        value = response.json().get(name, "")
     except (ValueError, AttributeError):
         return ""
-    return str(detail)[:200]
+    return str(value)
 
 
 # One client (and connection pool) per process, built on first use from the settings.

@@ -1,12 +1,13 @@
 """The order's business rules, called by the API (place_order) and by the consumer (the rest).
 
-Placing an order: prices from catalog, a reservation per line in inventory, then one
-transaction with the PENDING order, its items and ``order.placed``. Any failure on the way
-releases what was reserved, so no stock stays reserved and no order stays PENDING. The calls
-to peers share one budget (ORDER_PEER_BUDGET_SECONDS) and the releases after a failure
-another (ORDER_RELEASE_BUDGET_SECONDS); together they stay below gunicorn's worker timeout, so
-a slow peer yields a 503 and released stock instead of a killed worker. Should a worker die
-anyway, inventory's sweeper releases the reservations no order.placed confirmed.
+Placing an order: every line priced by catalog in one call, every line reserved in inventory in
+one call (all or none, issue 10), then one transaction with the PENDING order, its items and
+``order.placed``. Any failure on the way releases what may be reserved (one call), so no stock
+stays reserved and no order stays PENDING. The calls to peers share one budget
+(ORDER_PEER_BUDGET_SECONDS) and the release after a failure another
+(ORDER_RELEASE_BUDGET_SECONDS); together they stay below gunicorn's worker timeout, so a slow
+peer yields a 503 and released stock instead of a killed worker. Should a worker die anyway,
+inventory's sweeper releases the reservations no order.placed confirmed.
 
 The saga's state machine is monotonic, because events of one order arrive on different topics
 and so in any order (shipment.dispatched may overtake payment.received):
@@ -42,7 +43,6 @@ from django.utils import timezone
 
 from musiccorp_common.events import publish_event
 from orders import clients
-from orders.clients import PeerUnavailable
 from orders.metrics import count_transition
 from orders.models import MAX_TOTAL, Order, OrderItem, OrderStatus
 
@@ -121,21 +121,21 @@ def place_order(request: OrderRequest, idempotency_key: str | None = None) -> tu
                 return existing, False
         lines = _price(request.items)
         order_id = uuid.uuid4()
-        reserved = _reserve_all(order_id, lines)
+        _reserve_all(order_id, lines)
         try:
             order = _create_pending_order(order_id, request, lines, idempotency_key, fingerprint)
         except BaseException:
-            _release_all(order_id, reserved)
+            _release_all(order_id, [line.sku for line in lines])
             raise
     return order, True
 
 
 def _price(items: tuple[OrderLine, ...]) -> list[_PricedLine]:
-    """Each line priced by catalog; OrderRejected for mixed currencies or a total beyond the events' format."""
-    catalog = clients.catalog_client()
+    """Every line priced by catalog (one call); OrderRejected for mixed currencies or a total beyond the events' format."""
+    albums = clients.catalog_client().albums_by_sku([item.sku for item in items])
     lines: list[_PricedLine] = []
     for item in items:
-        album = catalog.album(item.sku)
+        album = albums[item.sku]
         line = _PricedLine(item.sku, album.title[:200], album.price.quantize(CENT), album.currency, item.quantity)
         if lines and line.currency != lines[0].currency:
             first = lines[0]
@@ -148,22 +148,19 @@ def _price(items: tuple[OrderLine, ...]) -> list[_PricedLine]:
     return lines
 
 
-def _reserve_all(order_id: uuid.UUID, lines: list[_PricedLine]) -> list[str]:
-    """Reserve every line, or release what was reserved and re-raise the first failure."""
-    inventory = clients.inventory_client()
-    reserved: list[str] = []
-    for line in lines:
-        try:
-            inventory.reserve(line.sku, str(order_id), line.quantity)
-        except PeerUnavailable:
-            # The reservation may have happened and only its answer was lost: release it too.
-            _release_all(order_id, [*reserved, line.sku])
-            raise
-        except BaseException:
-            _release_all(order_id, reserved)
-            raise
-        reserved.append(line.sku)
-    return reserved
+def _reserve_all(order_id: uuid.UUID, lines: list[_PricedLine]) -> None:
+    """Reserve every line in one call (inventory holds all or none); re-raises its failure.
+
+    A refusal (OutOfStock, UnknownSku) reserved nothing. After PeerUnavailable (or anything
+    else) the reservation may have happened and only its answer was lost: every line is released.
+    """
+    try:
+        clients.inventory_client().reserve_order(str(order_id), [(line.sku, line.quantity) for line in lines])
+    except (clients.OutOfStock, clients.UnknownSku):
+        raise
+    except BaseException:
+        _release_all(order_id, [line.sku for line in lines])
+        raise
 
 
 def _release_all(order_id: uuid.UUID, skus: list[str]) -> None:
@@ -172,13 +169,11 @@ def _release_all(order_id: uuid.UUID, skus: list[str]) -> None:
     A release that does not get through is no leak: the reservation is never confirmed by an
     order.placed, so inventory's sweeper releases it after RESERVATION_TTL_SECONDS.
     """
-    inventory = clients.inventory_client()
     with clients.peer_deadline(settings.ORDER_RELEASE_BUDGET_SECONDS):
-        for sku in skus:
-            try:
-                inventory.release(sku, str(order_id))
-            except Exception:
-                logger.exception("could not release the reservation of %s for order %s", sku, order_id)
+        try:
+            clients.inventory_client().release_order(str(order_id), skus)
+        except Exception:
+            logger.exception("could not release the reservations of %s for order %s", ", ".join(skus), order_id)
 
 
 def _create_pending_order(order_id, request: OrderRequest, lines, idempotency_key, fingerprint) -> Order:

@@ -132,3 +132,27 @@ def test_malformed_json_is_400(staff_client):
     response = staff_client.post("/albums", data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert "detail" in response.json()
+
+
+def test_albums_are_looked_up_by_several_skus_at_once(api_client):
+    """The order service's batch price lookup: one request for every line of an order."""
+    AlbumFactory(sku="CD101", price="9.99")
+    AlbumFactory(sku="CD102", price="12.50")
+    AlbumFactory(sku="CD103")
+    response = api_client.get("/albums?sku=CD102&sku=CD101&sku=NOPE9&page_size=3")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert {(a["sku"], a["price"]) for a in body["results"]} == {("CD101", "9.99"), ("CD102", "12.50")}
+    assert set(body["results"][0]) == CONTRACT_FIELDS
+
+
+def test_a_sku_lookup_of_nothing_known_is_an_empty_page(api_client):
+    AlbumFactory(sku="CD101")
+    assert api_client.get("/albums", {"sku": "NOPE9"}).json()["results"] == []
+
+
+def test_too_many_skus_in_one_lookup_is_400(api_client):
+    response = api_client.get("/albums", {"sku": [f"CD{i:03}" for i in range(101)]})
+    assert response.status_code == 400
+    assert "sku" in response.json()

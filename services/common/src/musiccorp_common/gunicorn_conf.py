@@ -2,7 +2,9 @@
 
 Environment:
 - PORT (default 8000) and BIND_HOST (default 0.0.0.0): where to listen.
-- WEB_CONCURRENCY (default 2): worker processes; GUNICORN_THREADS (default 1).
+- WEB_CONCURRENCY (default 2): worker processes; GUNICORN_THREADS (default 1). With more than
+  one thread gunicorn runs gthread workers, which keep client connections alive (``keepalive``
+  seconds); sync workers close each connection after its response (docs/benchmark.md, issue 10).
 - GUNICORN_TIMEOUT (default 30): a worker silent this long is killed and replaced.
 - GUNICORN_GRACEFUL_TIMEOUT (default 30): on SIGTERM, workers finish requests in hand for at
   most this long. The chart sets terminationGracePeriodSeconds above it.

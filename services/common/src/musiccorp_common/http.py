@@ -11,7 +11,10 @@ peer and per process. Every request through it:
   is given, so the peer knows which service calls;
 - is retried on connection errors, read timeouts and 502/503/504 only for the methods the
   caller declares safe to repeat (GET by default; a POST only when the peer's endpoint is
-  idempotent, such as inventory's reserve/release per order id).
+  idempotent, such as inventory's reserve/release per order id);
+- reuses its connection (HTTP keep-alive, the session's pool) and ignores the environment's
+  proxy, netrc and CA bundle settings (``trust_env = False``): peers are reached directly, and
+  requests would otherwise look those up again on every request (issue 10: CPU per call).
 """
 
 import requests
@@ -30,6 +33,7 @@ class PeerSession(requests.Session):
     def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT):
         super().__init__()
         self.timeout = timeout
+        self.trust_env = False
 
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", self.timeout)

@@ -1,6 +1,8 @@
 """The stock API: anyone reads, staff set levels, and the order service reserves and releases.
 
-Reserve and release are internal: they take the order service's credential (its token, see
+The order service reserves all lines of an order in one request (``POST /reservations``) and
+releases them in one (``POST /reservations/release``); the per-SKU reserve and release stay.
+All four are internal: they take the order service's credential (its token, see
 ``musiccorp_common.service_auth``) or a staff user, and answer 401/403 with a JSON body
 otherwise. The gateway does not route them either, and in the cluster the NetworkPolicy lets
 only the order service reach inventory's port (docs/security.md). The rules themselves live in
@@ -17,6 +19,10 @@ from rest_framework.response import Response
 
 from inventory import services
 from inventory.api.serializers import (
+    OrderReleaseResultSerializer,
+    OrderReleaseSerializer,
+    OrderReservationResultSerializer,
+    OrderReservationSerializer,
     ReleaseResultSerializer,
     ReleaseSerializer,
     ReservationResultSerializer,
@@ -33,6 +39,10 @@ INTERNAL_CALL = {
     "permission_classes": [service_or_staff("order")],
 }
 CONFLICT = OpenApiResponse(description='{"detail": "..."}: not enough stock, or a repeat that does not match.')
+LINE_CONFLICT = OpenApiResponse(
+    description='{"detail": "...", "sku": "..."}: that line is short or a mismatching repeat; nothing reserved.'
+)
+LINE_NOT_FOUND = OpenApiResponse(description='{"detail": "...", "sku": "..."}: no stock record for that SKU; nothing reserved.')
 
 
 class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -89,6 +99,38 @@ class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         except services.StockBelowReserved as exc:
             raise ValidationError({"on_hand": [str(exc)]}) from None
         return Response(StockSerializer(stock).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ReservationViewSet(viewsets.ViewSet):
+    """An order's reservations, all lines in one request (issue 10): internal, like reserve and release."""
+
+    authentication_classes = INTERNAL_CALL["authentication_classes"]
+    permission_classes = INTERNAL_CALL["permission_classes"]
+
+    @extend_schema(
+        request=OrderReservationSerializer,
+        responses={200: OrderReservationResultSerializer, 404: LINE_NOT_FOUND, 409: LINE_CONFLICT},
+    )
+    def create(self, request):
+        """Reserve every line for the order, or none; idempotent per (order_id, sku) like reserve."""
+        body = _valid(OrderReservationSerializer, request)
+        lines = [(line["sku"], line["quantity"]) for line in body["lines"]]
+        try:
+            result = services.reserve_order(body["order_id"], lines)
+        except services.StockNotFound as exc:
+            return Response({"detail": str(exc), "sku": exc.sku}, status=status.HTTP_404_NOT_FOUND)
+        except (services.NotEnoughStock, services.ReservationConflict) as exc:
+            return Response({"detail": str(exc), "sku": exc.sku}, status=status.HTTP_409_CONFLICT)
+        data = {"order_id": result.order_id, "lines": [{"sku": sku, "quantity": q} for sku, q in result.lines]}
+        return Response(OrderReservationResultSerializer(data).data)
+
+    @extend_schema(request=OrderReleaseSerializer, responses=OrderReleaseResultSerializer)
+    @action(detail=False, methods=["post"])
+    def release(self, request):
+        """Release the order's reservations of these SKUs; idempotent and final (a later reserve of them is refused)."""
+        body = _valid(OrderReleaseSerializer, request)
+        items = services.release_order_lines(body["order_id"], body["skus"])
+        return Response(OrderReleaseResultSerializer({"order_id": body["order_id"], "released": items}).data)
 
 
 def _valid(serializer_class, request) -> dict:

@@ -131,3 +131,86 @@ def test_without_a_token_no_authorization_header_is_sent(stand_in, settings):
     peer = stand_in({"/stock/CD001/reserve": (200, {})})
     InventoryClient(peer.url).reserve("CD001", "o-1", 1)
     assert peer.requests[0].authorization is None
+
+
+# One call per order (issue 10): the batch price lookup, the order's reservation and its release.
+
+
+def _album(sku, price="14.99", currency="EUR"):
+    return {"sku": sku, "title": f"Album {sku}", "artist": "A", "price": price, "currency": currency}
+
+
+def test_catalog_prices_every_sku_in_one_request(stub_peer):
+    peer = stub_peer(lambda request: (200, {"count": 2, "results": [_album("CD002", "9.50"), _album("CD001")]}))
+    albums = CatalogClient(peer.url).albums_by_sku(["CD001", "CD002"])
+    assert {sku: album.price for sku, album in albums.items()} == {"CD001": Decimal("14.99"), "CD002": Decimal("9.50")}
+    assert [(r.method, r.path) for r in peer.requests] == [("GET", "/albums?sku=CD001&sku=CD002&page_size=2")]
+
+
+def test_a_sku_missing_from_the_lookup_is_an_unknown_sku(stub_peer):
+    peer = stub_peer(lambda request: (200, {"count": 1, "results": [_album("CD001")]}))
+    with pytest.raises(UnknownSku) as raised:
+        CatalogClient(peer.url).albums_by_sku(["CD001", "CD999"])
+    assert (raised.value.service, raised.value.sku) == ("catalog", "CD999")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (503, {"detail": "busy"}),
+        (200, b"not json"),
+        (200, {"results": "x"}),
+        (200, {"results": [{**_album("CD001"), "price": "-1"}]}),
+    ],
+)
+def test_a_broken_lookup_is_unavailable(stub_peer, answer):
+    peer = stub_peer(lambda request: answer)
+    client = CatalogClient(peer.url, session=peer_session(timeout=(1, 1), backoff_factor=0))
+    with pytest.raises(PeerUnavailable):
+        client.albums_by_sku(["CD001"])
+
+
+def test_reserve_order_sends_every_line_in_one_request(stand_in):
+    peer = stand_in({"/reservations": (200, {"order_id": "o-1", "lines": []})})
+    InventoryClient(peer.url).reserve_order("o-1", [("CD001", 2), ("CD002", 1)])
+    assert peer.requests[0][:3] == (
+        "POST",
+        "/reservations",
+        {"order_id": "o-1", "lines": [{"sku": "CD001", "quantity": 2}, {"sku": "CD002", "quantity": 1}]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "sku"),
+    [
+        ((409, {"detail": "Not enough stock for CD002: 1 available.", "sku": "CD002"}), OutOfStock, "CD002"),
+        ((404, {"detail": "No stock for CD404.", "sku": "CD404"}), UnknownSku, "CD404"),
+    ],
+)
+def test_reserve_order_names_the_refused_line(stand_in, answer, error, sku):
+    peer = stand_in({"/reservations": answer})
+    with pytest.raises(error) as raised:
+        InventoryClient(peer.url).reserve_order("o-1", [("CD001", 1), (sku, 2)])
+    assert raised.value.sku == sku
+
+
+def test_a_refusal_that_does_not_name_the_line_is_unavailable(stand_in):
+    peer = stand_in({"/reservations": (404, {"detail": "Not found."})})  # e.g. an inventory without the endpoint
+    with pytest.raises(PeerUnavailable):
+        InventoryClient(peer.url).reserve_order("o-1", [("CD001", 1)])
+
+
+def test_reserve_order_is_retried_on_503_within_the_deadline(stand_in):
+    peer = stand_in({"/reservations": (503, {"detail": "busy"})})
+    with peer_deadline(0.35), pytest.raises(PeerUnavailable):
+        InventoryClient(peer.url).reserve_order("o-1", [("CD001", 1)])
+    assert len(peer.requests) == 2
+
+
+def test_release_order_sends_every_sku_in_one_request_with_the_credential(stand_in, settings):
+    settings.SERVICE_TOKEN = "order-secret-token"
+    peer = stand_in({"/reservations/release": (200, {"order_id": "o-1", "released": []})})
+    InventoryClient(peer.url).release_order("o-1", ["CD001", "CD002"])
+    assert [(r.path, r.body, r.authorization) for r in peer.requests] == [
+        ("/reservations/release", {"order_id": "o-1", "skus": ["CD001", "CD002"]}, "Bearer order-secret-token")
+    ]

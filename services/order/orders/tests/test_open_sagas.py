@@ -103,11 +103,13 @@ def test_a_stalling_inventory_gets_a_503_within_the_budget_and_the_reservation_r
     api_client, stub_peer, monkeypatch, settings
 ):
     settings.ORDER_PEER_BUDGET_SECONDS, settings.ORDER_RELEASE_BUDGET_SECONDS = 1.0, 1.0
-    routes = by_path({"/albums/CD001": (200, ALBUM), "/stock/CD001/release": (200, {"released": 0})})
+    # One lookup, one reservation and one release per order (issue 10).
+    lookup = "/albums?sku=CD001&page_size=1"
+    routes = by_path({lookup: (200, {"count": 1, "results": [ALBUM]}), "/reservations/release": (200, {"released": []})})
     stalled = threading.Event()
 
     def answer(request):
-        if request.path.endswith("/reserve"):
+        if request.path == "/reservations":
             stalled.wait(10)  # far beyond the budget; the read timeout (5 s) alone would outlast it too
             return 200, {}
         return routes(request)
@@ -124,9 +126,9 @@ def test_a_stalling_inventory_gets_a_503_within_the_budget_and_the_reservation_r
     elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert elapsed < 2.5  # the budget plus the releases', not gunicorn's 30 s
-    reserve = next(r for r in peer.requests if r.path.endswith("/reserve"))
-    release = next(r for r in peer.requests if r.path.endswith("/release"))
-    assert release.body == {"order_id": reserve.body["order_id"]}
+    reserve = next(r for r in peer.requests if r.path == "/reservations")
+    release = next(r for r in peer.requests if r.path == "/reservations/release")
+    assert release.body == {"order_id": reserve.body["order_id"], "skus": ["CD001"]}
     assert not Order.objects.exists()
 
 

@@ -56,6 +56,26 @@ def test_order_placed_is_in_the_outbox_with_the_schema_data(api_client, peers):
     }
 
 
+def test_placing_an_order_calls_catalog_once_and_inventory_once(api_client, peers):
+    """Issue 10: one price lookup and one reservation per order, whatever the number of lines."""
+    catalog, inventory = peers
+    catalog.albums["CD003"] = ("Rumours", "15.99", "EUR")
+    inventory.stock["CD003"] = 4
+    response = post(api_client, {**GOOD, "items": _items(("CD001", 1), ("CD002", 2), ("CD003", 3))})
+    assert response.status_code == 201, response.content
+    assert catalog.lookups == [["CD001", "CD002", "CD003"]]
+    assert inventory.order_calls == [("reserve", response.json()["id"])]
+    assert inventory.release_calls == []
+
+
+def test_inventory_down_releases_every_line_in_one_call(api_client, peers):
+    _, inventory = peers
+    inventory.down_on = {"CD001"}
+    assert post(api_client, GOOD).status_code == 503
+    order_id = inventory.reserve_calls[0][1]
+    assert inventory.order_calls == [("reserve", order_id), ("release", order_id)]
+
+
 def test_duplicate_skus_are_merged_into_one_line(api_client, peers):
     body = {**GOOD, "items": [{"sku": "CD001", "quantity": 2}, {"sku": "CD001", "quantity": 3}]}
     response = post(api_client, body)
@@ -165,8 +185,8 @@ def test_not_enough_stock_is_409_and_releases_earlier_reservations(api_client, p
     assert response.status_code == 409
     assert "CD002" in response.json()["detail"]
     assert [call[0] for call in inventory.reserve_calls] == ["CD001", "CD002"]
-    order_id = inventory.reserve_calls[0][1]
-    assert inventory.release_calls == [("CD001", order_id)]
+    # Inventory reserves an order's lines all or none (issue 10): after its 409 nothing is held to release.
+    assert inventory.release_calls == []
     assert inventory.reserved == {}
     assert not Order.objects.exists()
     assert not OutboxEvent.objects.exists()
