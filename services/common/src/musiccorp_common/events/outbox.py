@@ -1,17 +1,21 @@
 """The transactional outbox: events are rows written with the business change, then relayed.
 
 ``publish_event`` inserts the event into ``OutboxEvent`` inside the caller's transaction, so
-the event exists exactly when the change does. ``OutboxRelay`` moves unsent rows to Kafka
-without holding a transaction open across Kafka I/O (docs/decisions/0003-outbox.md):
+the event exists exactly when the change does, and NOTIFYs the relays once per transaction.
+``OutboxRelay`` moves unsent rows to Kafka without holding a transaction open across Kafka I/O
+(docs/decisions/0003-outbox.md):
 
-1. claim: one short statement leases a batch of rows to this relay (``claimed_by``,
-   ``claim_expires_at``) and commits. Only the oldest unsent row of each key is claimable, so
-   one key's events (one order's) are never in flight twice and never overtake each other,
-   whichever relay sends them;
+0. wait, when the last pass left nothing claimable, for a notification, then
+   EVENTS_RELAY_COALESCE_MS more, so one claim takes the rows of the commits meanwhile;
+1. claim: one statement (autocommit) leases a batch of rows to this relay (``claimed_by``,
+   ``claim_expires_at``). Only the oldest unsent row of each key is claimable, so one key's
+   events (one order's) are never in flight twice and never overtake each other, whichever
+   relay sends them;
 2. produce and wait for the acknowledgements, outside any transaction;
-3. settle: one short transaction marks sent the acknowledged rows this relay still holds, and
-   gives each failed row a capped exponential backoff, parking it after
-   EVENTS_RELAY_MAX_ATTEMPTS failures (docs/runbooks/outbox.md).
+3. settle: one statement marks sent the acknowledged rows this relay still holds and says
+   whether their keys have later rows (then the relay claims again without waiting); each
+   failed row gets a capped exponential backoff, and is parked after EVENTS_RELAY_MAX_ATTEMPTS
+   failures (docs/runbooks/outbox.md).
 
 A relay that dies leaves its claimed rows to expire; another relay then sends them again.
 Delivery is at least once, and consumers drop the duplicate by its event_id.
