@@ -231,6 +231,10 @@ EVENTS_CONSUMER_BATCH_SIZE = env_int("EVENTS_CONSUMER_BATCH_SIZE", 100)
 # send (a committed publish_event wakes it at once through LISTEN/NOTIFY).
 EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 200)
 EVENTS_RELAY_IDLE_SECONDS = env_float("EVENTS_RELAY_IDLE_SECONDS", 1.0)
+# After a notification the relay waits this long before it claims, so the rows of the commits
+# meanwhile go in the same batch (one claim, one flush, one settle): under load fewer, larger
+# passes; without load this much more latency per event. 0: claim at once.
+EVENTS_RELAY_COALESCE_MS = env_float("EVENTS_RELAY_COALESCE_MS", 5.0)
 # The relay's lease on the rows it claimed (docs/decisions/0003-outbox.md): another relay takes
 # them over only after this; longer than a produce may wait (EVENTS_PUBLISH_TIMEOUT_MS).
 EVENTS_RELAY_LEASE_SECONDS = env_float("EVENTS_RELAY_LEASE_SECONDS", 60.0)

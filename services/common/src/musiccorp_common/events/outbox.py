@@ -1,17 +1,21 @@
 """The transactional outbox: events are rows written with the business change, then relayed.
 
 ``publish_event`` inserts the event into ``OutboxEvent`` inside the caller's transaction, so
-the event exists exactly when the change does. ``OutboxRelay`` moves unsent rows to Kafka
-without holding a transaction open across Kafka I/O (docs/decisions/0003-outbox.md):
+the event exists exactly when the change does, and NOTIFYs the relays once per transaction.
+``OutboxRelay`` moves unsent rows to Kafka without holding a transaction open across Kafka I/O
+(docs/decisions/0003-outbox.md):
 
-1. claim: one short statement leases a batch of rows to this relay (``claimed_by``,
-   ``claim_expires_at``) and commits. Only the oldest unsent row of each key is claimable, so
-   one key's events (one order's) are never in flight twice and never overtake each other,
-   whichever relay sends them;
+0. wait, when the last pass left nothing claimable, for a notification, then
+   EVENTS_RELAY_COALESCE_MS more, so one claim takes the rows of the commits meanwhile;
+1. claim: one statement (autocommit) leases a batch of rows to this relay (``claimed_by``,
+   ``claim_expires_at``). Only the oldest unsent row of each key is claimable, so one key's
+   events (one order's) are never in flight twice and never overtake each other, whichever
+   relay sends them;
 2. produce and wait for the acknowledgements, outside any transaction;
-3. settle: one short transaction marks sent the acknowledged rows this relay still holds, and
-   gives each failed row a capped exponential backoff, parking it after
-   EVENTS_RELAY_MAX_ATTEMPTS failures (docs/runbooks/outbox.md).
+3. settle: one statement marks sent the acknowledged rows this relay still holds and says
+   whether their keys have later rows (then the relay claims again without waiting); each
+   failed row gets a capped exponential backoff, and is parked after EVENTS_RELAY_MAX_ATTEMPTS
+   failures (docs/runbooks/outbox.md).
 
 A relay that dies leaves its claimed rows to expire; another relay then sends them again.
 Delivery is at least once, and consumers drop the duplicate by its event_id.
@@ -23,6 +27,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from datetime import timedelta
 
 from confluent_kafka import KafkaError, KafkaException, Producer
@@ -74,10 +79,28 @@ def publish_event(event_type: str, key: str, data: dict) -> Envelope:
         envelope=envelope.to_dict(),
         headers=outgoing_headers(correlation_id),
     )
-    # Wakes the relay; PostgreSQL delivers a NOTIFY only when (and if) the transaction commits.
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    _notify_relays_once()
     return envelope
+
+
+def _notify_relays_once() -> None:
+    """NOTIFY the relays, once per transaction: PostgreSQL delivers it only when (and if) it commits.
+
+    PostgreSQL folds a transaction's identical notifications into one anyway; this spares the
+    statement. The transaction's marker is a no-op commit hook: Django drops it with the
+    transaction (commit or rollback) and with a rolled-back savepoint, exactly when PostgreSQL
+    drops a NOTIFY sent inside it, so a NOTIFY is sent again after such a rollback.
+    """
+    db = transaction.get_connection()
+    if any(hook is _outbox_notified for _, hook, _ in db.run_on_commit):
+        return
+    with db.cursor() as cursor:
+        cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    transaction.on_commit(_outbox_notified)
+
+
+def _outbox_notified() -> None:
+    """Marks a transaction whose NOTIFY is sent (see _notify_relays_once); does nothing when it commits."""
 
 
 def capped_backoff(failures: int, base: float, cap: float) -> float:
@@ -108,6 +131,21 @@ WHERE event_id IN (
 RETURNING {columns}
 """
 
+# Marks sent the acknowledged rows this relay still holds (a row whose lease ran out and that
+# another relay claimed is that relay's now). Returns, per row marked, whether its key has a
+# later unsent row, which this settle just made claimable: the relay then claims again at once
+# instead of waiting for a notification (that row's NOTIFY may have woken it already). The
+# subquery reads the snapshot before the update, where the settled row itself is still unsent.
+_SETTLE_SQL = """
+UPDATE {table} AS settled SET sent_at = now(), claim_expires_at = NULL
+WHERE settled.event_id = ANY(%(delivered)s) AND settled.claimed_by = %(relay)s AND settled.sent_at IS NULL
+RETURNING EXISTS (
+    SELECT 1 FROM {table} later
+    WHERE later.key = settled.key AND later.sent_at IS NULL AND later.parked_at IS NULL
+      AND later.event_id <> settled.event_id
+)
+"""
+
 
 class OutboxRelay:
     """Moves outbox rows to Kafka, oldest first, in leased batches; any number of relays may run."""
@@ -123,34 +161,40 @@ class OutboxRelay:
         self.max_attempts = settings.EVENTS_RELAY_MAX_ATTEMPTS
         self.backoff_seconds = settings.EVENTS_RELAY_BACKOFF_SECONDS
         self.max_backoff_seconds = settings.EVENTS_RELAY_MAX_BACKOFF_SECONDS
+        self.coalesce_seconds = settings.EVENTS_RELAY_COALESCE_MS / 1000
         if self.lease_seconds <= self.flush_seconds:
             # A lease shorter than a produce would hand rows to a second relay while the first still sends them.
             raise ImproperlyConfigured(
                 f"EVENTS_RELAY_LEASE_SECONDS ({self.lease_seconds}) must exceed EVENTS_PUBLISH_TIMEOUT_MS + 2 s"
             )
         self._metrics_refreshed = 0.0
+        self._connection_checked = 0.0
 
     def run(self, stop: threading.Event) -> None:
         logger.info("outbox relay started", extra={"relay": self.relay_id})
-        listener = _OutboxListener()
+        listener = _OutboxListener(self.coalesce_seconds)
         failed_passes = 0
         try:
             while not stop.is_set():
                 try:
-                    sent = self.relay_batch()
+                    self._check_connection_when_due()
+                    _, claim_again = self._relay_pass()
                     self._refresh_metrics_when_due()
                     failed_passes = 0
                 except Exception:
                     # The database or broker is away: rows stay pending, nothing is lost. Wait
-                    # longer after each failed pass, so a dead database is not hammered.
+                    # longer after each failed pass, so a dead database is not hammered; the
+                    # next pass replaces a broken connection.
                     failed_passes += 1
+                    self._connection_checked = 0.0
                     delay = capped_backoff(failed_passes, self.backoff_seconds, self.max_backoff_seconds)
                     logger.exception("outbox relay pass failed; retrying in %.1f s", delay)
                     stop.wait(delay)
                     continue
-                if sent == 0:
-                    # Nothing sendable: sleep until a committed publish_event notifies, at most
-                    # idle_seconds (rows whose backoff or a dead relay's lease ran out are found then).
+                if not claim_again:
+                    # Sleep until a committed publish_event notifies (at once if one did during
+                    # the pass), then a coalescing window; at most idle_seconds (rows whose
+                    # backoff or a dead relay's lease ran out are found then).
                     listener.wait(self.idle_seconds, stop)
         finally:
             listener.close()
@@ -159,27 +203,37 @@ class OutboxRelay:
 
     def relay_batch(self) -> int:
         """Claim, send and settle one batch; returns how many rows were acknowledged and marked sent."""
-        close_old_connections()
+        return self._relay_pass()[0]
+
+    def _relay_pass(self) -> tuple[int, bool]:
+        """One batch: (rows marked sent, whether rows may be claimable now without a notification).
+
+        They may be when the batch was full, or when a settled row's key has a later row waiting
+        (it could not be claimed while the settled one was unsent).
+        """
         rows = self.claim()
         if not rows:
-            return 0
+            return 0, False
         results = self._produce_and_wait(rows)
         if any(isinstance(error, KafkaError) and error.fatal() for error in results.values()):
             # A fatal error (e.g. the idempotent producer's state is lost) ends this producer for good.
             logger.error("outbox producer failed fatally; starting a new one")
             self.producer = Producer(producer_config())
-        return self._settle(rows, results)
+        sent, successor_waits = self._settle(rows, results)
+        return sent, len(rows) >= self.batch_size or successor_waits
 
     def claim(self) -> list:
-        """Lease up to batch_size sendable rows to this relay (committed at once), oldest first."""
+        """Lease up to batch_size sendable rows to this relay, oldest first.
+
+        One statement in autocommit: it commits by itself, without BEGIN and COMMIT round trips.
+        """
         from musiccorp_common.models import OutboxEvent
 
         meta = OutboxEvent._meta
         columns = ", ".join(connection.ops.quote_name(field.column) for field in meta.concrete_fields)
         sql = _CLAIM_SQL.format(table=connection.ops.quote_name(meta.db_table), columns=columns)
         params = {"relay": self.relay_id, "lease": self.lease_seconds, "limit": self.batch_size}
-        with transaction.atomic():
-            rows = list(OutboxEvent.objects.raw(sql, params))
+        rows = list(OutboxEvent.objects.raw(sql, params))
         return sorted(rows, key=lambda row: (row.created_at, str(row.event_id)))
 
     def _produce_and_wait(self, rows) -> dict:
@@ -214,22 +268,32 @@ class OutboxRelay:
 
         return record
 
-    def _settle(self, rows, results: dict) -> int:
-        """Mark sent what Kafka acknowledged and back off what failed, for rows this relay still holds."""
+    def _settle(self, rows, results: dict) -> tuple[int, bool]:
+        """Mark sent what Kafka acknowledged and back off what failed, for rows this relay still holds.
+
+        Returns how many rows were marked sent and whether a later row of one of their keys waits.
+        When every row was acknowledged (the usual case) this is one statement in autocommit.
+        """
+        failed = [row for row in rows if results.get(row.event_id, NO_ACKNOWLEDGEMENT) is not None]
+        delivered = [row.event_id for row in rows if row.event_id in results and results[row.event_id] is None]
+        with transaction.atomic() if failed else nullcontext():
+            successors = self._mark_sent(delivered)
+            for row in failed:
+                self._record_failure(row, str(results.get(row.event_id, NO_ACKNOWLEDGEMENT)))
+        return len(successors), any(successors)
+
+    def _mark_sent(self, event_ids: list) -> list[bool]:
+        """Mark sent the rows this relay still holds; per row marked, whether its key has a later unsent row."""
         from musiccorp_common.models import OutboxEvent
 
-        delivered = [row.event_id for row in rows if row.event_id in results and results[row.event_id] is None]
-        with transaction.atomic():
-            # A row whose lease ran out and another relay claimed is that relay's now (it sends it again).
-            marked = OutboxEvent.objects.filter(event_id__in=delivered, claimed_by=self.relay_id, sent_at__isnull=True).update(
-                sent_at=Now(), claim_expires_at=None
+        if not event_ids:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SETTLE_SQL.format(table=connection.ops.quote_name(OutboxEvent._meta.db_table)),
+                {"delivered": event_ids, "relay": self.relay_id},
             )
-            for row in rows:
-                if row.event_id not in results:
-                    self._record_failure(row, NO_ACKNOWLEDGEMENT)
-                elif results[row.event_id] is not None:
-                    self._record_failure(row, str(results[row.event_id]))
-        return marked
+            return [successor for (successor,) in cursor.fetchall()]
 
     def _record_failure(self, row, error: str) -> None:
         from musiccorp_common.models import OutboxEvent
@@ -249,6 +313,15 @@ class OutboxRelay:
             parked_at=Now() if parked else None,
             claim_expires_at=None,
         )
+
+    def _check_connection_when_due(self) -> None:
+        """Replace a broken or too old database connection: once a second, and after a failed pass.
+
+        Django's check (CONN_HEALTH_CHECKS: a ``SELECT 1``) would otherwise run before every pass.
+        """
+        if time.monotonic() - self._connection_checked >= METRICS_REFRESH_SECONDS:
+            close_old_connections()
+            self._connection_checked = time.monotonic()
 
     def _refresh_metrics_when_due(self) -> None:
         if time.monotonic() - self._metrics_refreshed >= METRICS_REFRESH_SECONDS:
@@ -273,10 +346,16 @@ class OutboxRelay:
 
 
 class _OutboxListener:
-    """LISTENs on the outbox channel on a connection of its own; falls back to sleeping if it cannot."""
+    """LISTENs on the outbox channel on a connection of its own; falls back to sleeping if it cannot.
 
-    def __init__(self):
+    After a notification it waits ``coalesce_seconds`` more and takes every notification that
+    arrived meanwhile, so under load one claim takes the rows of many commits, at the cost of
+    that window's latency when there is no load.
+    """
+
+    def __init__(self, coalesce_seconds: float = 0.0):
         self.connection = None
+        self.coalesce_seconds = coalesce_seconds
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
         try:
@@ -286,11 +365,21 @@ class _OutboxListener:
             deadline = time.monotonic() + seconds
             while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
                 if any(True for _ in self.connection.notifies(timeout=min(1.0, remaining), stop_after=1)):
+                    self._coalesce(stop)
                     return
         except Exception:
             logger.warning("outbox listener unavailable; polling instead", exc_info=True)
             self.close()
             stop.wait(seconds)
+
+    def _coalesce(self, stop: threading.Event) -> None:
+        """Wait the coalescing window, then drop the notifications that arrived: the next claim
+        sees their rows, which committed before their NOTIFY was delivered. A notification
+        arriving after this stays queued and wakes the next wait."""
+        if self.coalesce_seconds > 0:
+            stop.wait(self.coalesce_seconds)
+        for _ in self.connection.notifies(timeout=0):
+            pass
 
     @staticmethod
     def _connect():
