@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "musiccorp_common.proxies.TrustedProxyMiddleware",
     # First and last so they see every request and response, including errors.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Without an exporter, the trace context the request's events carry (see telemetry).
+    "musiccorp_common.telemetry.TraceContextMiddleware",
     "musiccorp_common.correlation.CorrelationIdMiddleware",
     "musiccorp_common.requestlog.RequestLogMiddleware",
     # Turns an unreachable database into 503 + Retry-After (sees what the view raised).
@@ -245,7 +247,8 @@ EVENTS_CONSUMER_HEALTH_HOST = env_str("EVENTS_CONSUMER_HEALTH_HOST", default="12
 # Days processed-event and sent outbox rows are kept before prune_events deletes them.
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7)
 
-# Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" switches export off.
+# Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" (or no endpoint) installs no SDK and
+# instruments nothing, only the trace context travels (musiccorp_common.telemetry).
 OTEL_TRACES_EXPORTER = env_str("OTEL_TRACES_EXPORTER", default="otlp")
 OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 
