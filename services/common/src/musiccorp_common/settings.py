@@ -68,8 +68,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Query counts and latencies per database in /metrics.
-DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+# Django's own backend, not django_prometheus's wrapper: no alert rule or dashboard reads its
+# django_db_* series, and it counted every query into the multiprocess files (issue 10).
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
