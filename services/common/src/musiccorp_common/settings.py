@@ -89,8 +89,6 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + SHARED_APPS
 MIDDLEWARE = [
     # Before anything reads X-Forwarded-*: drops them unless the peer is a trusted proxy.
     "musiccorp_common.proxies.TrustedProxyMiddleware",
-    # First and last so they see every request and response, including errors.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Without an exporter, the trace context the request's events carry (see telemetry).
     "musiccorp_common.telemetry.TraceContextMiddleware",
     "musiccorp_common.correlation.CorrelationIdMiddleware",
@@ -107,7 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Answers a locked-out admin login (django-axes); after authentication.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, so it sees the resolved view: the django_http_* series the alerts and dashboards read.
+    "musiccorp_common.request_metrics.RequestMetricsMiddleware",
 ]
 
 # Admin login throttling (django-axes): failed logins are rows in the service's database, so
