@@ -68,8 +68,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Query counts and latencies per database in /metrics.
-DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+# Django's own backend, not django_prometheus's wrapper: no alert rule or dashboard reads its
+# django_db_* series, and it counted every query into the multiprocess files (issue 10).
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -88,8 +89,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + SHARED_APPS
 MIDDLEWARE = [
     # Before anything reads X-Forwarded-*: drops them unless the peer is a trusted proxy.
     "musiccorp_common.proxies.TrustedProxyMiddleware",
-    # First and last so they see every request and response, including errors.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Without an exporter, the trace context the request's events carry (see telemetry).
+    "musiccorp_common.telemetry.TraceContextMiddleware",
     "musiccorp_common.correlation.CorrelationIdMiddleware",
     "musiccorp_common.requestlog.RequestLogMiddleware",
     # Turns an unreachable database into 503 + Retry-After (sees what the view raised).
@@ -104,7 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Answers a locked-out admin login (django-axes); after authentication.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, so it sees the resolved view: the django_http_* series the alerts and dashboards read.
+    "musiccorp_common.request_metrics.RequestMetricsMiddleware",
 ]
 
 # Admin login throttling (django-axes): failed logins are rows in the service's database, so
@@ -255,7 +257,8 @@ EVENTS_CONSUMER_HEALTH_HOST = env_str("EVENTS_CONSUMER_HEALTH_HOST", default="12
 # Days processed-event and sent outbox rows are kept before prune_events deletes them.
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7)
 
-# Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" switches export off.
+# Tracing: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; "none" (or no endpoint) installs no SDK and
+# instruments nothing, only the trace context travels (musiccorp_common.telemetry).
 OTEL_TRACES_EXPORTER = env_str("OTEL_TRACES_EXPORTER", default="otlp")
 OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 
