@@ -6,7 +6,8 @@ peer and per process. Every request through it:
 - has a timeout (connect, read) unless the caller passes its own, so a hung peer cannot hang
   a worker;
 - carries ``X-Correlation-ID`` of the current request or message, so the peer logs the same id
-  (the W3C ``traceparent`` is added by the requests instrumentation, see ``telemetry``);
+  (the W3C ``traceparent`` is added by the requests instrumentation when traces are exported,
+  see ``telemetry``);
 - carries this service's credential (``Authorization: Bearer``, see ``service_auth``) when one
   is given, so the peer knows which service calls;
 - is retried on connection errors, read timeouts and 502/503/504 only for the methods the
