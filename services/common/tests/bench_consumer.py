@@ -19,7 +19,7 @@ from confluent_kafka import Producer
 
 from musiccorp_common.events import build_envelope
 from musiccorp_common.events import consumer as consumer_module
-from musiccorp_common.testing.kafka import client_config
+from musiccorp_common.testing.kafka import client_config, run_until_stopped
 from tests.effects.models import Effect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,12 +71,7 @@ def test_consumer_throughput(kafka_topics, bootstrap, settings):
     consumer = Measured(
         group_id=f"bench-{uuid.uuid4().hex[:8]}", handlers={"order.cancelled": handler}, stop=stop, dlq_producer=producer
     )
-    timeout = threading.Timer(300.0, stop.set)
-    timeout.start()
-    try:
-        consumer.run()
-    finally:
-        timeout.cancel()
+    run_until_stopped(consumer, stop, 300.0)
     assert Effect.objects.count() == N
     # From the first handler call to the last: N - 1 messages.
     wall, cpu = first["wall_end"] - first["wall"], first["cpu_end"] - first["cpu"]

@@ -11,7 +11,7 @@ from django.db import connection
 
 from musiccorp_common.events.consumer import EventConsumer, handles_own_transaction
 from musiccorp_common.models import ProcessedEvent
-from musiccorp_common.testing.kafka import FakeMessage, ScriptedConsumer, client_config, read_all
+from musiccorp_common.testing.kafka import FakeMessage, ScriptedConsumer, client_config, read_all, run_until_stopped
 from tests.effects.models import Effect
 from tests.test_consumer import cancelled_message, record_effect, run_loop
 
@@ -198,12 +198,7 @@ def test_a_batch_from_the_real_broker_is_handled_in_order_and_committed(kafka_to
 
     group = f"test-batch-{uuid.uuid4().hex[:8]}"
     consumer = EventConsumer(group_id=group, handlers={"order.cancelled": handler}, stop=stop, dlq_producer=producer)
-    timeout = threading.Timer(60.0, stop.set)
-    timeout.start()
-    try:
-        consumer.run()
-    finally:
-        timeout.cancel()
+    run_until_stopped(consumer, stop, 60.0)
     assert handled == order_ids
     from confluent_kafka import Consumer, TopicPartition
 

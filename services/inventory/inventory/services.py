@@ -22,7 +22,8 @@ statements whatever the number of lines, all lines or none, with the same rules 
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -124,18 +125,25 @@ def get_stock(sku: str) -> Stock:
         raise StockNotFound(sku) from None
 
 
-def reserve_stock(sku: str, order_id: uuid.UUID, quantity: int) -> ReserveResult:
-    """Reserve ``quantity`` units of ``sku`` for an order; a repeat with the same quantity reserves nothing more."""
-    if not 1 <= quantity <= MAX_RESERVE_QUANTITY:
-        raise ValueError(f"quantity must be between 1 and {MAX_RESERVE_QUANTITY}, not {quantity}")
+@contextmanager
+def _counting_refusals() -> Iterator[None]:
+    """Count a refused reservation (short stock, a conflicting repeat) by its reason, and let it through."""
     try:
-        result = _reserve(sku, uuid.UUID(str(order_id)), quantity)
+        yield
     except NotEnoughStock:
         STOCK_RESERVATIONS.labels("insufficient").inc()
         raise
     except ReservationConflict:
         STOCK_RESERVATIONS.labels("conflict").inc()
         raise
+
+
+def reserve_stock(sku: str, order_id: uuid.UUID, quantity: int) -> ReserveResult:
+    """Reserve ``quantity`` units of ``sku`` for an order; a repeat with the same quantity reserves nothing more."""
+    if not 1 <= quantity <= MAX_RESERVE_QUANTITY:
+        raise ValueError(f"quantity must be between 1 and {MAX_RESERVE_QUANTITY}, not {quantity}")
+    with _counting_refusals():
+        result = _reserve(sku, uuid.UUID(str(order_id)), quantity)
     STOCK_RESERVATIONS.labels("reserved" if result.created else "repeated").inc()
     return result
 
@@ -156,14 +164,8 @@ def reserve_order(order_id: uuid.UUID, lines: list[tuple[str, int]]) -> OrderRes
         raise ValueError("each SKU at most once per order")
     if any(not 1 <= quantity <= MAX_RESERVE_QUANTITY for _, quantity in lines):
         raise ValueError(f"quantities must be between 1 and {MAX_RESERVE_QUANTITY}")
-    try:
+    with _counting_refusals():
         result = _reserve_lines(order_id, lines)
-    except NotEnoughStock:
-        STOCK_RESERVATIONS.labels("insufficient").inc()
-        raise
-    except ReservationConflict:
-        STOCK_RESERVATIONS.labels("conflict").inc()
-        raise
     STOCK_RESERVATIONS.labels("reserved").inc(len(result.created))
     STOCK_RESERVATIONS.labels("repeated").inc(len(lines) - len(result.created))
     return result

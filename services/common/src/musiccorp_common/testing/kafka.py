@@ -15,6 +15,16 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
+def run_until_stopped(consumer, stop: threading.Event, seconds: float) -> None:
+    """``consumer.run()``, with ``stop`` set after ``seconds`` at the latest: a broken loop must not hang the suite."""
+    timeout = threading.Timer(seconds, stop.set)
+    timeout.start()
+    try:
+        consumer.run()
+    finally:
+        timeout.cancel()
+
+
 class FakeMessage:
     """Quacks like confluent_kafka.Message for the consumer loop."""
 
