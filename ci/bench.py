@@ -110,6 +110,9 @@ def summarize_profiles(runs: list[tuple[subprocess.Popen, Path]]) -> list[dict]:
             continue
         for line in out.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                # Not a "stack count" line: a frame name with a line break in it (py-spy writes it as is).
+                continue
             total += int(count)
             category = next(
                 (
