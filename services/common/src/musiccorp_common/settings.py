@@ -229,6 +229,9 @@ EVENTS_MAX_POLL_INTERVAL_MS = env_int("EVENTS_MAX_POLL_INTERVAL_MS", 300000)
 # One batch's handlers must finish well within EVENTS_MAX_POLL_INTERVAL_MS; 1 handles each
 # message in its own transaction, as before issue 10.
 EVENTS_CONSUMER_BATCH_SIZE = env_int("EVENTS_CONSUMER_BATCH_SIZE", 100)
+# How often the consumer's client commits the offsets stored after each batch's transaction.
+# A crash loses at most this much of commits: those messages come again and the inbox drops them.
+EVENTS_CONSUMER_COMMIT_INTERVAL_MS = env_int("EVENTS_CONSUMER_COMMIT_INTERVAL_MS", 1000)
 # Outbox rows the relay claims per pass, and its longest pause when there was nothing to
 # send (a committed publish_event wakes it at once through LISTEN/NOTIFY).
 EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 200)

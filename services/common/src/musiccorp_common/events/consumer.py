@@ -3,8 +3,9 @@
 The loop takes up to ``EVENTS_CONSUMER_BATCH_SIZE`` messages per fetch and handles them in one
 database transaction, bounded by a statement and a lock timeout: per message, decode and
 validate, then a savepoint that records the event_id (a duplicate is recognised and skipped)
-and runs the handler. The offsets are committed only after that transaction committed (one
-asynchronous commit per batch, synchronously when partitions are revoked and at shutdown). A
+and runs the handler. The offsets are stored only after that transaction committed, and the
+client commits the stored offsets once a second (EVENTS_CONSUMER_COMMIT_INTERVAL_MS); when
+partitions are revoked and at shutdown the loop commits synchronously. A
 message that fails in the batch ends it there: what came before is committed, and that message
 and the rest of the batch go one at a time through the retry path below, so order per
 partition and the failure policy are those of a message handled alone. A message that is not
@@ -129,9 +130,9 @@ class EventConsumer:
         self.heartbeat = time.monotonic()
         # (topic, partition) -> offset of the last message finished there (its transaction
         # committed): committed synchronously when partitions are revoked and at shutdown, since
-        # the commit after each batch is asynchronous.
+        # the client's periodic commit of the stored offsets runs in the background.
         self._done: dict[tuple[str, int], int] = {}
-        # The same for the batch in hand, until its asynchronous commit.
+        # The same for the batch in hand, until its offsets are stored.
         self._uncommitted: dict[tuple[str, int], int] = {}
         # Partitions revoked while the batch in hand was being handled: the rest of their
         # messages is left to the new owner.
@@ -513,21 +514,21 @@ class EventConsumer:
             self._uncommitted[(message.topic(), message.partition())] = message.offset()
 
     def _commit_offsets(self) -> None:
-        """One asynchronous commit of the finished offsets, each partition's last one + 1.
+        """Store the finished offsets, each partition's last one + 1, for the client's next commit.
 
-        Asynchronous: the transactions have committed, so a lost commit only means a redelivery
-        that the event_id check drops; revocation and shutdown commit synchronously.
+        The client commits stored offsets every EVENTS_CONSUMER_COMMIT_INTERVAL_MS (kafka_config):
+        the transactions have committed, so a commit that comes late or is lost only means a
+        redelivery that the event_id check drops; revocation and shutdown commit synchronously.
         """
         if not self._uncommitted:
             return
         done, self._uncommitted = self._uncommitted, {}
         offsets = [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in done.items()]
         try:
-            self.consumer.commit(offsets=offsets, asynchronous=True)
+            self.consumer.store_offsets(offsets=offsets)
         except KafkaException as exc:
-            logger.warning(
-                "offset commit failed: %s: %s", ", ".join(f"{o.topic}[{o.partition}]@{o.offset}" for o in offsets), exc
-            )
+            # A partition no longer assigned: its new owner gets the messages again.
+            logger.warning("offset store failed: %s: %s", ", ".join(f"{o.topic}[{o.partition}]@{o.offset}" for o in offsets), exc)
             return
         for (topic, partition), offset in done.items():
             self._record_lag(topic, partition, offset)

@@ -108,10 +108,15 @@ class ScriptedConsumer:
         message = self.poll(timeout)
         return [] if message is None else [message]
 
+    def store_offsets(self, message=None, offsets=None):
+        """The offsets stored after each batch (the client commits them in the background) go to
+        ``committed`` as (topic, partition, offset of the last message done there)."""
+        self.commit(message=message, offsets=offsets, asynchronous=True)
+
     def commit(self, message=None, offsets=None, asynchronous=True):
-        """The asynchronous commits after each batch go to ``committed`` as (topic, partition,
-        offset of the last message done there); the synchronous ones at shutdown or revocation
-        to ``final_commits`` as (topic, partition, next offset)."""
+        """The asynchronous commits go to ``committed`` as (topic, partition, offset of the last
+        message done there); the synchronous ones at shutdown or revocation to ``final_commits``
+        as (topic, partition, next offset)."""
         if message is not None:
             self.committed.append((message.topic(), message.partition(), message.offset()))
         for offset in offsets or []:
