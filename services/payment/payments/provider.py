@@ -14,8 +14,6 @@ is never stored or logged.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-
 from payments.models import ProviderCharge
 
 SUCCEEDING_TOKEN = "tok_visa"  # noqa: S105 -- a public test token of the simulated provider, not a secret
@@ -32,13 +30,12 @@ class ChargeResult:
 def charge(token: str, amount: Decimal, currency: str, idempotency_key: str) -> ChargeResult:
     """Charge ``amount`` in ``currency`` to the card behind ``token``, once per ``idempotency_key``."""
     outcome = _decide(token)
-    # Its own transaction: the provider's ledger commits whatever the caller does next. A
-    # concurrent call with the same key waits on the unique index, then finds this row.
-    with transaction.atomic():
-        record, created = ProviderCharge.objects.get_or_create(
-            idempotency_key=idempotency_key,
-            defaults={"succeeded": outcome.succeeded, "reason": outcome.reason, "amount": amount, "currency": currency},
-        )
+    # Committed by itself (called outside a transaction): the provider's ledger commits whatever the
+    # caller does next. A concurrent call with the same key waits on the unique index, then finds this row.
+    record, created = ProviderCharge.objects.insert_or_get(
+        {"succeeded": outcome.succeeded, "reason": outcome.reason, "amount": amount, "currency": currency},
+        idempotency_key=idempotency_key,
+    )
     if created:
         return outcome
     return ChargeResult(succeeded=record.succeeded, reason=record.reason, replayed=True)

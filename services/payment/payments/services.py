@@ -99,8 +99,8 @@ def void_unpaid(order_id: str) -> Payment | None:
 
 def _record_pending(order_id: uuid.UUID, amount: Decimal, currency: str) -> Payment:
     """Commit a PENDING payment for the order, or return the payment it already has."""
-    payment, _created = Payment.objects.get_or_create(
-        order_id=order_id, defaults={"amount": amount, "currency": currency, "status": Payment.Status.PENDING}
+    payment, _created = Payment.objects.insert_or_get(
+        {"amount": amount, "currency": currency, "status": Payment.Status.PENDING}, order_id=order_id
     )
     return payment
 
