@@ -17,12 +17,13 @@ superuser password) and musiccorp.postgres.secretKey (that password's key).
 {{- end -}}
 
 {{/*
-musiccorp.validate.postgresHost: fail, naming the key, when the bundled postgres is on and an
+musiccorp.validate.postgresHost: fail, naming the key, when the postgres chart (or the bundled
+PostgreSQL, named and labelled the same way) is on and an
 enabled service (with a DATABASE_URL of the chart's making) would connect to another host than
 that chart's Service: a service chart cannot read postgres.nameOverride or fullnameOverride.
 */}}
 {{- define "musiccorp.validate.postgresHost" -}}
-{{- if .Values.postgres.enabled -}}
+{{- if or .Values.postgres.enabled .Values.bundled.postgres.enabled -}}
 {{- $expected := include "musiccorp.postgres.fullname" . -}}
 {{- range include "musiccorp.services.enabled" $ | fromJsonArray -}}
 {{- $svc := include "musiccorp.services.values" (dict "root" $ "service" .) | fromYaml -}}

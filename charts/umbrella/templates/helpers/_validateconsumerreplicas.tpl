@@ -6,7 +6,7 @@ only idle while counting as capacity; raise kafka.topicPartitions first (docs/ev
 partitions are chosen up front). A subchart cannot read kafka.topicPartitions, so the umbrella checks.
 */}}
 {{- define "musiccorp.validate.consumerReplicas" -}}
-{{- if .Values.kafka.enabled -}}
+{{- if or .Values.kafka.enabled .Values.bundled.kafka.enabled -}}
 {{- $partitions := int .Values.kafka.topicPartitions -}}
 {{- range include "musiccorp.services.enabled" $ | fromJsonArray -}}
 {{- $consumer := (include "musiccorp.services.values" (dict "root" $ "service" .) | fromYaml).consumer -}}
