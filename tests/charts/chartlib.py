@@ -24,6 +24,8 @@ VALUES = Path(__file__).resolve().parent / "values"
 # cluster needs on top of them.
 DEFAULT_VALUES = ROOT / "charts" / "umbrella" / "values.yaml"
 PRODUCTION_VALUES = ROOT / "charts" / "umbrella" / "values-production.yaml"
+# The bundled-infrastructure profile: PostgreSQL, Kafka and the nginx gateway as the chart's own workloads.
+BUNDLED_VALUES = ROOT / "charts" / "umbrella" / "values-bundled.yaml"
 CACHE = Path(os.environ.get("MUSICCORP_CACHE", Path.home() / ".cache" / "musiccorp"))
 os.environ["PATH"] = f"{CACHE / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
@@ -84,6 +86,12 @@ def template(chart: str, args: list[str], *, expect_ok: bool = True) -> subproce
 def parse(manifest: str) -> list[dict]:
     """The non-empty documents of a rendered manifest."""
     return [doc for doc in yaml.safe_load_all(manifest) if doc]
+
+
+@functools.cache
+def render_bundled(*extra: str) -> tuple[dict, ...]:
+    """The umbrella rendered with values-bundled.yaml (and any further helm arguments)."""
+    return tuple(parse(template("umbrella", ["-f", str(BUNDLED_VALUES), *extra]).stdout))
 
 
 @functools.cache

@@ -91,7 +91,12 @@ def apply_topics(admin: AdminClient, topics: list[dict], existing: dict) -> int:
     failed = 0
     if missing:
         new = [
-            NewTopic(t["name"], num_partitions=t["partitions"], replication_factor=t["replicas"], config={k: str(v) for k, v in t["config"].items()})
+            NewTopic(
+                t["name"],
+                num_partitions=t["partitions"],
+                replication_factor=t["replicas"],
+                config={k: str(v) for k, v in t["config"].items()},
+            )
             for t in missing
         ]
         failed += _results(admin.create_topics(new, operation_timeout=30), "created", ignore="TOPIC_ALREADY_EXISTS")
@@ -104,7 +109,9 @@ def apply_topics(admin: AdminClient, topics: list[dict], existing: dict) -> int:
             ConfigResource(
                 ResourceType.TOPIC,
                 t["name"],
-                incremental_configs=[ConfigEntry(k, str(v), incremental_operation=AlterConfigOpType.SET) for k, v in t["config"].items()],
+                incremental_configs=[
+                    ConfigEntry(k, str(v), incremental_operation=AlterConfigOpType.SET) for k, v in t["config"].items()
+                ],
             )
             for t in present
         ]
