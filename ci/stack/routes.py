@@ -1,8 +1,10 @@
 """The gateway's route table, read from its one home: `gateway.routes` in charts/umbrella/values.yaml.
 
 The nginx generator, the stack scripts and the tests all read the routes through this module, and
-the chart renders its Ingress from the same list. Run as a script, `routes.py services` prints
-"<service> <port>" and `routes.py prefixes` "<service> <prefix>" per route for the shell scripts.
+the chart renders its Ingresses, HTTPRoutes and the bundled profile's nginx.conf from the same list
+(tests/charts/test_bundled_gateway.py compares that nginx.conf with this module's table). Run as a
+script, `routes.py services` prints "<service> <port>" and `routes.py prefixes` "<service> <prefix>"
+per route for the shell scripts.
 
 Besides where a prefix goes, a route says what is exposed (issue 8): `methods` (the HTTP methods
 the gateway lets through, all when absent) and `limits` (per-client rate limits on one service
