@@ -16,9 +16,10 @@ MUSICCORP_CACHE="${MUSICCORP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/musiccorp}"
 VENV="$MUSICCORP_CACHE/venvs/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)/current"
 TOOLS_BIN="$MUSICCORP_CACHE/bin"
 KAFKA_HOME="$MUSICCORP_CACHE/kafka-$KAFKA_VERSION"
+ZIPKIN_JAR="$MUSICCORP_CACHE/zipkin-$ZIPKIN_VERSION/zipkin-server-$ZIPKIN_VERSION-exec.jar"
 PG_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
 RUN_DIR="${MUSICCORP_RUN_DIR:-$ROOT/.run}"
-export MUSICCORP_CACHE VENV TOOLS_BIN KAFKA_HOME PG_BIN RUN_DIR ROOT
+export MUSICCORP_CACHE VENV TOOLS_BIN KAFKA_HOME ZIPKIN_JAR PG_BIN RUN_DIR ROOT
 export PATH="$VENV/bin:$TOOLS_BIN:$PATH"
 
 # Progress output: every long step says what it does, and failures say why.

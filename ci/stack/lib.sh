@@ -12,7 +12,17 @@ PG_PORT=55432
 PG_HOST=127.0.0.1
 KAFKA_BOOTSTRAP=127.0.0.1:9092
 GATEWAY_PORT=8080
+# Metrics and traces (ci/stack/observability): Prometheus, Zipkin's UI and API, the OTLP/HTTP receiver.
+PROMETHEUS_PORT=9090
+ZIPKIN_PORT=9411
+OTLP_PORT=4318
+# The namespace and release the local series are labelled with, as the chart's monitors label them.
+METRICS_NAMESPACE=musiccorp
 export LOG_DIR PID_DIR SECRETS_FILE VALUES_FILE PG_PORT PG_HOST KAFKA_BOOTSTRAP GATEWAY_PORT
+export PROMETHEUS_PORT ZIPKIN_PORT OTLP_PORT METRICS_NAMESPACE
+
+# Prometheus and the trace backend run unless MUSICCORP_OBSERVABILITY=0 (then the exporters are `none`).
+observability_on() { [ "${MUSICCORP_OBSERVABILITY:-1}" != 0 ]; }
 
 ensure_run_dirs() {
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$PID_DIR"

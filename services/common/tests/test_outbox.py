@@ -197,3 +197,38 @@ def test_running_relay_is_woken_by_the_commit_not_by_its_idle_timer(kafka_topics
         relay.join(timeout=40)
     assert not relay.is_alive()
     assert time.monotonic() - asked < 3, "the relay notices a stop request during its idle wait"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_event_carries_its_producer_span_a_child_of_the_publishing_request(monkeypatch):
+    """The traceparent stored with the event names a PRODUCER span under the request's span, so the
+    consumer's span (its child) links the two services' parts of the trace."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from musiccorp_common.events import outbox
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    # The global provider can be set once per process: the outbox's tracer is swapped instead.
+    monkeypatch.setattr(outbox, "tracer", tracer)
+    order_id = str(uuid.uuid4())
+    with (
+        tracer.start_as_current_span("POST /orders", kind=trace.SpanKind.SERVER) as request_span,
+        use_correlation_id("corr-producer"),
+        transaction.atomic(),
+    ):
+        publish_event("order.cancelled", order_id, cancelled(order_id))
+    row = OutboxEvent.objects.get(key=order_id)
+    (producer,) = [span for span in exporter.get_finished_spans() if span.kind == trace.SpanKind.PRODUCER]
+    assert producer.name == f"{row.topic} publish"
+    assert producer.parent.span_id == request_span.get_span_context().span_id
+    assert producer.attributes["messaging.destination.name"] == row.topic
+    assert producer.attributes["musiccorp.correlation_id"] == "corr-producer"
+    _version, trace_id, span_id, _flags = row.headers["traceparent"].split("-")
+    assert trace_id == format(producer.context.trace_id, "032x")
+    assert span_id == format(producer.context.span_id, "016x")

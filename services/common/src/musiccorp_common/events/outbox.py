@@ -37,6 +37,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from opentelemetry import trace
 
 from musiccorp_common.correlation import current_correlation_id, new_correlation_id
 from musiccorp_common.events.envelope import Envelope, build_envelope, topic_for
@@ -51,6 +52,7 @@ from musiccorp_common.events.metrics import (
 )
 
 logger = logging.getLogger("musiccorp.events.outbox")
+tracer = trace.get_tracer("musiccorp.events")
 
 
 NOTIFY_CHANNEL = "musiccorp_outbox"
@@ -71,14 +73,28 @@ def publish_event(event_type: str, key: str, data: dict) -> Envelope:
         raise NotInTransaction(f"publish_event({event_type!r}) must run inside transaction.atomic()")
     correlation_id = current_correlation_id() or new_correlation_id()
     envelope = build_envelope(event_type, data, producer=settings.SERVICE_NAME, correlation_id=correlation_id)
-    OutboxEvent.objects.create(
-        event_id=envelope.event_id,
-        topic=topic_for(event_type),
-        event_type=event_type,
-        key=key,
-        envelope=envelope.to_dict(),
-        headers=outgoing_headers(correlation_id),
-    )
+    topic = topic_for(event_type)
+    # The producer span: the event's traceparent names it, so each consumer's span is its child and
+    # a trace shows which request or handler published what. Without an SDK it records nothing and
+    # the traceparent stays the caller's (musiccorp_common.telemetry).
+    with tracer.start_as_current_span(
+        f"{topic} publish",
+        kind=trace.SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": topic,
+            "messaging.message.id": envelope.event_id,
+            "musiccorp.correlation_id": correlation_id,
+        },
+    ):
+        OutboxEvent.objects.create(
+            event_id=envelope.event_id,
+            topic=topic,
+            event_type=event_type,
+            key=key,
+            envelope=envelope.to_dict(),
+            headers=outgoing_headers(correlation_id),
+        )
     _notify_relays_once()
     return envelope
 

@@ -1,0 +1,131 @@
+"""The local Prometheus's config generated from the chart, and the OTLP-to-Zipkin span mapping.
+
+No server runs here: the chart is rendered with the real helm (ci/render-umbrella) and the spans
+are made by the real OpenTelemetry SDK and encoded by its OTLP exporter's encoder. The servers
+themselves are exercised by tests/e2e/test_traces.py and test_metrics.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import otlp_zipkin
+import pytest
+import yaml
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = {"catalog": 5001, "inventory": 5002, "order": 5003, "payment": 5004, "shipping": 5005}
+CONSUMERS = {"inventory": 6002, "order": 6003, "payment": 6004, "shipping": 6005}
+
+
+@pytest.fixture(scope="module")
+def rendered() -> list[dict]:
+    result = subprocess.run(
+        [str(ROOT / "ci/render-umbrella"), "--namespace", "musiccorp", "--api-versions", "monitoring.coreos.com/v1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def generated(rendered, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("prometheus")
+    args = [str(out), "--namespace", "musiccorp"]
+    args += [f"--web={name}={port}" for name, port in WEB.items()]
+    args += [f"--consumer={name}={port}" for name, port in CONSUMERS.items()]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "ci/stack/prometheus_config.py"), *args],
+        input=yaml.safe_dump_all(rendered),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_the_local_rules_are_the_charts_prometheus_rules_unchanged(rendered, generated):
+    chart = {doc["metadata"]["name"]: doc["spec"]["groups"] for doc in rendered if doc["kind"] == "PrometheusRule"}
+    local = {path.stem: yaml.safe_load(path.read_text())["groups"] for path in (generated / "rules").glob("*.yml")}
+    assert local == chart
+    assert len(chart) == len(WEB)
+
+
+def test_the_local_jobs_are_named_as_the_charts_monitors_name_them(rendered, generated):
+    monitors = {doc["metadata"]["name"] for doc in rendered if doc["kind"] == "ServiceMonitor"}
+    monitors |= {
+        relabeling["replacement"]
+        for doc in rendered
+        if doc["kind"] == "PodMonitor"
+        for endpoint in doc["spec"]["podMetricsEndpoints"]
+        for relabeling in endpoint.get("relabelings", [])
+        if relabeling.get("targetLabel") == "job"
+    }
+    config = yaml.safe_load((generated / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job["static_configs"][0] for job in config["scrape_configs"]}
+    assert set(jobs) == monitors
+    assert jobs["musiccorp-order"]["targets"] == ["127.0.0.1:5003"]
+    assert jobs["musiccorp-order-consumer"]["targets"] == ["127.0.0.1:6003"]
+    assert {static["labels"]["namespace"] for static in jobs.values()} == {"musiccorp"}
+    check = ["promtool", "check", "config", str(generated / "prometheus.yml")]
+    result = subprocess.run(check, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _exported(build) -> list[dict]:
+    """Spans the SDK records while ``build(tracer)`` runs, through the OTLP encoder and the mapping."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "order"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    build(provider.get_tracer("musiccorp.events"))
+    request = encode_spans(exporter.get_finished_spans())
+    return otlp_zipkin.zipkin_spans(request)
+
+
+def test_spans_keep_their_trace_parent_kind_tags_and_service():
+    def build(tracer):
+        with (
+            tracer.start_as_current_span("POST /orders", kind=trace.SpanKind.SERVER),
+            tracer.start_as_current_span("order.placed publish", kind=trace.SpanKind.PRODUCER) as span,
+        ):
+            span.set_attribute("musiccorp.correlation_id", "corr-1")
+            span.set_attribute("retries", 2)
+
+    spans = {span["name"]: span for span in _exported(build)}
+    server, producer = spans["POST /orders"], spans["order.placed publish"]
+    assert server["kind"] == "SERVER"
+    assert producer["kind"] == "PRODUCER"
+    assert producer["traceId"] == server["traceId"]
+    assert len(producer["traceId"]) == 32
+    assert producer["parentId"] == server["id"]
+    assert "parentId" not in server
+    assert producer["localEndpoint"] == {"serviceName": "order"}
+    assert producer["tags"]["musiccorp.correlation_id"] == "corr-1"
+    assert producer["tags"]["retries"] == "2"
+    assert producer["tags"]["otel.scope.name"] == "musiccorp.events"
+    assert producer["duration"] >= 1
+    assert producer["timestamp"] >= server["timestamp"]
+
+
+def test_a_failed_span_is_an_error_in_zipkin_and_an_internal_one_has_no_kind():
+    def build(tracer):
+        with tracer.start_as_current_span("reserve") as span:
+            span.set_status(trace.Status(trace.StatusCode.ERROR, "out of stock"))
+
+    (span,) = _exported(build)
+    assert "kind" not in span
+    assert span["tags"]["error"] == "out of stock"
+    assert span["tags"]["otel.status_code"] == "ERROR"
