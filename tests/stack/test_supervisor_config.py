@@ -21,11 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE_COMMANDS = ["migrate", "collectstatic", "ensure_superuser", "prune_events"]
 
 
-def render(tmp_path: Path, extra: dict[str, list[str]]) -> dict[str, object]:
+OBSERVABILITY_PROGRAMS = {"prometheus", "zipkin", "otlp-zipkin"}
+
+
+def render(tmp_path: Path, extra: dict[str, list[str]], **environ: str) -> dict[str, object]:
     """Programs of the config rendered when each service lists BASE_COMMANDS plus extra[service]."""
     for service in ("catalog", "inventory", "order", "payment", "shipping"):
         (tmp_path / f"{service}.commands").write_text("\n".join(BASE_COMMANDS + extra.get(service, [])) + "\n")
-    env = {**os.environ, "MUSICCORP_STACK_STATE_DIR": str(tmp_path)}
+    env = {**os.environ, "MUSICCORP_STACK_STATE_DIR": str(tmp_path), **environ}
     proc = subprocess.run(
         [str(ROOT / "ci" / "stack" / "services"), "config"], capture_output=True, text=True, env=env, check=True
     )
@@ -44,6 +47,7 @@ def test_programs_until_the_services_have_a_relay_command(stack_secrets, tmp_pat
         *("catalog", "inventory", "order", "payment", "shipping"),
         *(f"{s}-consumer" for s in ("inventory", "order", "payment", "shipping")),
         *(f"{s}-pruner" for s in ("catalog", "inventory", "order", "payment", "shipping")),
+        *OBSERVABILITY_PROGRAMS,
     }
     assert programs["order-consumer"].command.endswith("manage.py consume")  # the relay runs inside
     assert programs["order"].command.endswith("--bind 127.0.0.1:5003 config.wsgi")
@@ -75,3 +79,10 @@ def test_relay_and_sweepers_once_the_services_have_the_commands(stack_secrets, t
     assert "catalog-relay" not in programs  # no consumer, no outbox to relay
     assert programs["inventory-reservation-sweeper"].command.endswith("release_expired_reservations --every 30")
     assert programs["order-expiry"].command.endswith("expire_orders --every 30")
+
+
+def test_no_observability_programs_with_observability_off(stack_secrets, tmp_path):
+    programs = render(tmp_path, {}, MUSICCORP_OBSERVABILITY="0")
+    assert not OBSERVABILITY_PROGRAMS & set(programs)
+    assert {"order", "order-consumer", "watchdog"} <= set(programs)
+    assert programs["order"].environment.get("OTEL_TRACES_EXPORTER") == "none"
