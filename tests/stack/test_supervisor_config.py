@@ -32,6 +32,8 @@ def render(tmp_path: Path, extra: dict[str, list[str]], **environ: str) -> dict[
     proc = subprocess.run(
         [str(ROOT / "ci" / "stack" / "services"), "config"], capture_output=True, text=True, env=env, check=True
     )
+    # supervisord's parser insists that the pidfile's directory exists; `make up` creates it.
+    (Path(env.get("MUSICCORP_RUN_DIR", ROOT / ".run")) / "supervisor").mkdir(parents=True, exist_ok=True)
     conf = tmp_path / "supervisord.conf"
     conf.write_text(proc.stdout)
     options = ServerOptions()
