@@ -88,8 +88,10 @@ def test_relay_delivers_with_key_headers_and_marks_sent(kafka_topics, bootstrap)
 
 @pytest.mark.django_db(transaction=True)
 def test_relay_crash_after_publish_before_mark_resends_the_same_event_after_its_lease(kafka_topics, bootstrap, settings):
-    settings.EVENTS_PUBLISH_TIMEOUT_MS = 1000
-    settings.EVENTS_RELAY_LEASE_SECONDS = 4
+    # A first publish on a loaded machine (SCRAM login, the idempotent producer's id) can take
+    # seconds: a timeout that leaves room for it, and the lease that must exceed it.
+    settings.EVENTS_PUBLISH_TIMEOUT_MS = 5000
+    settings.EVENTS_RELAY_LEASE_SECONDS = 8
     order_id = str(uuid.uuid4())
     with transaction.atomic():
         envelope = publish_event("order.cancelled", order_id, cancelled(order_id))
@@ -99,7 +101,9 @@ def test_relay_crash_after_publish_before_mark_resends_the_same_event_after_its_
     original = relay._produce_and_wait
 
     def produce_then_die(rows):
-        original(rows)
+        results = original(rows)
+        acknowledged = [str(event_id) for event_id, error in results.items() if error is None]
+        assert acknowledged == [str(envelope.event_id)], f"Kafka acknowledged the first publish: {results}"
         raise SystemExit("killed between the publish and the mark")
 
     relay._produce_and_wait = produce_then_die
@@ -113,7 +117,7 @@ def test_relay_crash_after_publish_before_mark_resends_the_same_event_after_its_
     # least once, with the same event_id for consumers to dedupe.
     other = OutboxRelay()
     assert other.relay_batch() == 0
-    time.sleep(4.5)
+    time.sleep(8.5)
     assert other.relay_batch() == 1
     messages = read_all(bootstrap, f"{kafka_topics}order.cancelled", expect=2)
     assert [json.loads(m.value())["event_id"] for m in messages] == [envelope.event_id, envelope.event_id]

@@ -38,7 +38,7 @@ from opentelemetry import propagate, trace
 from musiccorp_common.correlation import accept_or_generate, use_correlation_id
 from musiccorp_common.events.envelope import TOPIC_OWNERS, Envelope, InvalidEvent, parse_envelope, topic_for
 from musiccorp_common.events.failures import is_transient
-from musiccorp_common.events.headers import CORRELATION_HEADER, from_kafka_headers
+from musiccorp_common.events.headers import CORRELATION_HEADER, from_kafka_headers, span_attributes
 from musiccorp_common.events.kafka_config import consumer_config, producer_config
 from musiccorp_common.events.metrics import (
     CONSUMER_LAG,
@@ -333,12 +333,7 @@ class EventConsumer:
                 tracer.start_as_current_span(
                     f"{topic} process",
                     kind=trace.SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.destination.name": topic,
-                        "messaging.message.id": envelope.event_id,
-                        "musiccorp.correlation_id": correlation_id,
-                    },
+                    attributes=span_attributes(topic, envelope.event_id, correlation_id),
                 ),
             ):
                 yield

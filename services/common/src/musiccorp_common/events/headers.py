@@ -14,6 +14,16 @@ def outgoing_headers(correlation_id: str) -> dict[str, str]:
     return carrier
 
 
+def span_attributes(topic: str, event_id: str, correlation_id: str) -> dict[str, str]:
+    """The OpenTelemetry messaging attributes of a publish or process span of one event."""
+    return {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.message.id": event_id,
+        "musiccorp.correlation_id": correlation_id,
+    }
+
+
 def as_kafka_headers(headers: dict[str, str]) -> list[tuple[str, bytes]]:
     return [(name, value.encode()) for name, value in headers.items()]
 

@@ -41,7 +41,7 @@ from opentelemetry import trace
 
 from musiccorp_common.correlation import current_correlation_id, new_correlation_id
 from musiccorp_common.events.envelope import Envelope, build_envelope, topic_for
-from musiccorp_common.events.headers import as_kafka_headers, outgoing_headers
+from musiccorp_common.events.headers import as_kafka_headers, outgoing_headers, span_attributes
 from musiccorp_common.events.kafka_config import producer_config
 from musiccorp_common.events.metrics import (
     OUTBOX_OLDEST_UNSENT_AGE,
@@ -80,12 +80,7 @@ def publish_event(event_type: str, key: str, data: dict) -> Envelope:
     with tracer.start_as_current_span(
         f"{topic} publish",
         kind=trace.SpanKind.PRODUCER,
-        attributes={
-            "messaging.system": "kafka",
-            "messaging.destination.name": topic,
-            "messaging.message.id": envelope.event_id,
-            "musiccorp.correlation_id": correlation_id,
-        },
+        attributes=span_attributes(topic, envelope.event_id, correlation_id),
     ):
         OutboxEvent.objects.create(
             event_id=envelope.event_id,
