@@ -54,8 +54,13 @@ chaos: ## fault-injection campaign: ~1,100 orders under killed processes, Kafka 
 
 ## Benchmark (docs/benchmark.md).
 .PHONY: bench
-bench: ## N orders (default 500) at C (default 8): latency, stack CPU and RSS, pgbench; SWEEP=1: C=1..16 and a plot
+bench: ## N orders (default 500) at C (default 8): latency, stack CPU and RSS, pgbench; SWEEP=1: C=1..16 and a plot; tracing off unless OBSERVABILITY=1
 	ci/bench
+
+## Screenshots of the local stack's UIs for the docs (docs/local-stack.md, "Traces and metrics").
+.PHONY: screenshots
+screenshots: ## headless Chromium: one order's trace in Zipkin, the saga funnel in Prometheus during a short bench -> docs/screenshots/
+	ci/screenshots
 
 ## kind: the umbrella chart on a local Kubernetes (needs docker, kind, kubectl; docs/charts.md).
 .PHONY: kind-up kind-upgrade kind-down

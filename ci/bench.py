@@ -191,6 +191,12 @@ def run_step(roots: set[int], orders: int, concurrency: int, poll_interval: floa
             "window_seconds": round(window, 2),
             "cpu_seconds": round(stack_cpu, 2),
             "cpu_ms_per_completed_order": round(1000 * stack_cpu / len(completed_at), 1) if completed_at else None,
+            # The same without Prometheus, Zipkin and the OTLP receiver (equal when they do not run).
+            "cpu_ms_per_completed_order_without_backend": (
+                round(1000 * (stack_cpu - cpu.get(stack_usage.OBSERVABILITY_PART, 0.0)) / len(completed_at), 1)
+                if completed_at
+                else None
+            ),
             "share_of_machine": round(stack_cpu / (window * os.cpu_count()), 2),
             "cores": os.cpu_count(),
             "cpu_seconds_by_part": {name: round(value, 1) for name, value in cpu.items()},
@@ -281,6 +287,10 @@ def print_step(step: dict) -> None:
         ("place order p50/p95/p99 ms", "/".join(str(step["place_order_ms"][k]) for k in ("p50", "p95", "p99"))),
         ("placed->COMPLETED p50/p95/p99 ms", "/".join(str(step["placed_to_completed_ms"][k]) for k in ("p50", "p95", "p99"))),
         ("stack CPU per completed order ms", stack["cpu_ms_per_completed_order"]),
+    ]
+    if stack["cpu_ms_per_completed_order_without_backend"] != stack["cpu_ms_per_completed_order"]:
+        rows.append(("  without the trace/metrics backend", stack["cpu_ms_per_completed_order_without_backend"]))
+    rows += [
         ("stack RSS peak / end MiB", f"{stack['rss_mib_peak']} / {stack['rss_mib_end']} ({stack['processes']} processes)"),
     ]
     for name, value in rows:
@@ -306,14 +316,34 @@ def commit() -> str:
     return run.stdout.strip() or "unknown"
 
 
+def describe_observability(state: dict) -> str:
+    """One line saying what the figures include, for the table (the JSON has ``observability``)."""
+    if not state["on"]:
+        return "observability off: services export no traces, no Prometheus/Zipkin (MUSICCORP_OBSERVABILITY=0)"
+    return (
+        f"observability on: services export traces ({', '.join(state['traces_exporters'])}); Prometheus, Zipkin"
+        f" and the OTLP receiver ({state['backend_processes']} processes) counted in the stack"
+    )
+
+
 def single(args, roots: set[int]) -> int:
+    state = stack_usage.observability(roots)
+    print(describe_observability(state), file=sys.stderr)
     step = run_step(roots, args.orders, args.concurrency, args.poll_interval, args.profile)
     cost = observation_cost(roots, step) if args.observation_cost else None
     former = list_polling_cost(roots, step) if args.compare_list_polling else None
     print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
     reference = pgbench(args.pgbench_seconds)
-    result = {**step, "observation_cost": cost, "list_polling_cost": former, "pgbench": reference, "commit": commit()}
+    result = {
+        **step,
+        "observation_cost": cost,
+        "list_polling_cost": former,
+        "pgbench": reference,
+        "commit": commit(),
+        "observability": state,
+    }
     out = save(result, "bench")
+    print(f"  {describe_observability(state)}", file=sys.stderr)
     print_step(step)
     if cost:
         print(
@@ -339,18 +369,28 @@ def single(args, roots: set[int]) -> int:
 
 
 def sweep(args, roots: set[int]) -> int:
+    state = stack_usage.observability(roots)
+    print(describe_observability(state), file=sys.stderr)
     steps = [run_step(roots, args.sweep_orders, c, args.poll_interval) for c in SWEEP_CONCURRENCY]
     print(f"measuring PostgreSQL's commit rate with pgbench ({args.pgbench_seconds}s)...", file=sys.stderr)
     reference = pgbench(args.pgbench_seconds)
-    result = {"sweep": steps, "pgbench": reference, "commit": commit(), "orders_per_step": args.sweep_orders}
+    result = {
+        "sweep": steps,
+        "pgbench": reference,
+        "commit": commit(),
+        "orders_per_step": args.sweep_orders,
+        "observability": state,
+    }
     out = save(result, "sweep")
     title = (
         f"make bench SWEEP=1: {args.sweep_orders} orders per step, {os.cpu_count()} cores,"
-        f" commit {result['commit']}, pgbench {reference['tps']} commits/s"
+        f" commit {result['commit']}, pgbench {reference['tps']} commits/s,"
+        f" observability {'on' if state['on'] else 'off'}"
     )
     plot_sweep(steps, Path(args.plot), title)
     print(sweep_table(steps), file=sys.stderr)
     print(f"  pgbench commits/s (reference, same run): {reference['tps']}", file=sys.stderr)
+    print(f"  {describe_observability(state)}", file=sys.stderr)
     print(f"  plot: {args.plot}\n  result: {out}", file=sys.stderr)
     print(json.dumps(result))
     return 0 if all(step["errors"] == 0 for step in steps) else 1

@@ -2,7 +2,8 @@
 
 The stack is every process descended from its daemons: the PostgreSQL postmaster, the Kafka
 broker, nginx (the gateway) and supervisord (gunicorn masters and workers, consumers, relays,
-periodic loops, the watchdog). Their pids come from the run dir, so another checkout's stack or
+periodic loops, the watchdog and, unless MUSICCORP_OBSERVABILITY=0, Prometheus, Zipkin and the
+OTLP receiver, counted as their own part). Their pids come from the run dir, so another checkout's stack or
 the bench client itself is never counted.
 
 CPU of a process that exits during a measured window is not lost: its parent reaps it and the
@@ -24,6 +25,8 @@ from pathlib import Path
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
+OBSERVABILITY_PART = "trace and metrics backend"
+
 # Each process is put in one part of the stack by its command line (first match wins); what a
 # reaped child used stays with its parent's part.
 COMPONENTS = [
@@ -34,6 +37,10 @@ COMPONENTS = [
     ("kafka broker", "kafka.Kafka"),
     ("postgresql", "postgres"),
     ("nginx gateway", "nginx"),
+    # Under supervisord unless MUSICCORP_OBSERVABILITY=0: Zipkin's JVM, the OTLP receiver
+    # (otlp_zipkin.py) and Prometheus. Kept apart so a run with them can be read without them.
+    (OBSERVABILITY_PART, "zipkin"),
+    (OBSERVABILITY_PART, "bin/prometheus "),
     ("supervisord and watchdog", "supervisor"),
 ]
 
@@ -167,3 +174,32 @@ class RssSampler:
     def __exit__(self, *_exc) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+def process_environ(pid: int) -> dict[str, str]:
+    """A process's environment as it was started (/proc/<pid>/environ); empty when unreadable."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
+def observability(roots: set[int]) -> dict:
+    """What of tracing runs in the stack now, read from its processes, not from what was asked for.
+
+    ``traces_exporters``: the OTEL_TRACES_EXPORTER values of the web and consumer processes (``none``
+    when unset: the services then load no tracing SDK); ``backend_processes``: how many processes of
+    the trace and metrics backend (Prometheus, Zipkin, the OTLP receiver) run under the stack.
+    """
+    stats, commands = read_processes()
+    members = descendants({s.pid: s.ppid for s in stats}, roots)
+    exporters, backend = set(), 0
+    for pid in members:
+        part = component_of(commands.get(pid, ""))
+        if part == OBSERVABILITY_PART:
+            backend += 1
+        elif part in ("web workers (gunicorn)", "consumers and outbox relays"):
+            exporters.add(process_environ(pid).get("OTEL_TRACES_EXPORTER") or "none")
+    on = backend > 0 or exporters - {"none"}
+    return {"on": bool(on), "traces_exporters": sorted(exporters), "backend_processes": backend}

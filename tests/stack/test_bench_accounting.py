@@ -90,6 +90,9 @@ def test_components_sort_the_stack_processes():
         "java -Xmx512m kafka.Kafka server.properties": "kafka broker",
         "nginx: worker process": "nginx gateway",
         "/venv/bin/python /venv/bin/supervisord -c supervisord.conf": "supervisord and watchdog",
+        "/usr/bin/java -Xmx384m -jar /cache/zipkin-3.4.2/zipkin.jar --armeria.ports[0].port=9411": "trace and metrics backend",
+        "/venv/bin/python ci/stack/otlp_zipkin.py --listen 127.0.0.1:4318": "trace and metrics backend",
+        "/usr/bin/prometheus --config.file=.run/prometheus/prometheus.yml": "trace and metrics backend",
     }
     assert {command: stack_usage.component_of(command) for command in named} == named
 
