@@ -41,6 +41,7 @@ FREE_FORM = {
     "grafana.ini": "Grafana's own configuration file, section by section",
     "controller.config": "ingress-nginx's ConfigMap: nginx settings by name",
     "prometheus.prometheusSpec.storageSpec": "a Prometheus Operator StorageSpec",
+    "loki.limits_config": "Loki's own limits_config block (any key of Loki's configuration)",
 }
 # Keys a chart reads that its values.yaml does not list (path below the chart's own values).
 UNLISTED = {
