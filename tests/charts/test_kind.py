@@ -61,8 +61,12 @@ def test_default_install_renders_the_monitoring_objects() -> None:
     # kube-prometheus-stack is in the same release, so its CRDs are not on the server before the
     # install: the defaults must not ask the server (requireCRD) and still render the monitors.
     docs = render_case("umbrella-default")
-    monitored = {m["metadata"]["labels"]["app.kubernetes.io/name"] for m in of_kind(docs, "ServiceMonitor")}
+    monitors = of_kind(docs, "ServiceMonitor")
+    labels = [m["metadata"]["labels"] for m in monitors]
+    monitored = {m["app.kubernetes.io/name"] for m in labels if m.get("app.kubernetes.io/component") != "postgres-metrics"}
     assert monitored == set(SERVICES)
+    # and the postgres chart's exporter, through the umbrella's own monitor (tests/charts/test_observability.py)
+    assert len(monitors) == len(SERVICES) + 1
     assert of_kind(docs, "PrometheusRule")
 
 

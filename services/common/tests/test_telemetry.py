@@ -49,3 +49,24 @@ def test_nothing_is_installed_without_an_exporter(monkeypatch):
         telemetry.configure_tracing("test", exporter, endpoint)
     assert installed == []
     assert telemetry.exporting("otlp", "http://collector:4318")
+
+
+def test_log_lines_inside_a_trace_carry_its_ids():
+    import json
+    import logging
+
+    from musiccorp_common.logging import JsonFormatter
+
+    lines = []
+
+    def view(request):
+        record = logging.LogRecord("musiccorp.test", logging.INFO, __file__, 1, "handled", (), None)
+        lines.append(json.loads(JsonFormatter(service="test").format(record)))
+        return HttpResponse()
+
+    request = RequestFactory().post("/orders", HTTP_TRACEPARENT=f"00-{TRACE_ID}-00f067aa0ba902b7-01")
+    telemetry.TraceContextMiddleware(view)(request)
+    idle = logging.LogRecord("musiccorp.test", logging.INFO, __file__, 1, "idle", (), None)
+    outside = json.loads(JsonFormatter(service="test").format(idle))
+    assert (lines[0]["trace_id"], len(lines[0]["span_id"])) == (TRACE_ID, 16)
+    assert "trace_id" not in outside

@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from musiccorp_common.events import publish_event
 from orders import clients
-from orders.metrics import count_transition
+from orders.metrics import count_transition, observe_saga_end
 from orders.models import MAX_TOTAL, Order, OrderItem, OrderStatus
 
 logger = logging.getLogger("musiccorp.order.services")
@@ -299,6 +299,7 @@ def cancel_order(order_id: str, reason: str, payment_id: str = "") -> Order:
         return order
     order.status = OrderStatus.CANCELLED
     count_transition(OrderStatus.CANCELLED)
+    observe_saga_end(OrderStatus.CANCELLED, order.created_at)
     order.cancel_reason = reason[:100]
     order.payment_id = order.payment_id or payment_id
     order.save(update_fields=["status", "cancel_reason", "payment_id", "updated_at"])
@@ -317,6 +318,7 @@ def complete_order(order_id: str, shipment_id: str, tracking_number: str) -> Ord
     elif order.status != OrderStatus.COMPLETED:
         order.status = OrderStatus.COMPLETED
         count_transition(OrderStatus.COMPLETED)
+        observe_saga_end(OrderStatus.COMPLETED, order.created_at)
     order.save(update_fields=["status", "shipment_id", "tracking_number", "updated_at"])
     return order
 

@@ -2,7 +2,7 @@
 musiccorp-common.networkpolicy.app: default-deny for all pods of the service, then: in, only
 the gateway controller, Prometheus and the services listed in networkPolicy.clients, on the
 service port (and the consumer's health port for Prometheus); out, only DNS, PostgreSQL, Kafka,
-the peers and networkPolicy.extraEgress (e.g. an OTLP collector).
+the peers, the OTLP collector (otel.collector, while otel.enabled) and networkPolicy.extraEgress.
 */}}
 {{- define "musiccorp-common.networkpolicy.app" -}}
 {{- if .Values.networkPolicy.enabled -}}
@@ -58,6 +58,13 @@ spec:
         {{- include "musiccorp-common.networkpolicy.peer" (dict "root" $ "podLabels" (dict "app.kubernetes.io/name" $peer "app.kubernetes.io/instance" $.Release.Name)) | nindent 8 }}
       ports:
         - port: {{ $port }}
+          protocol: TCP
+    {{- end }}
+    {{- if .Values.otel.enabled }}
+    - to:
+        {{- include "musiccorp-common.networkpolicy.peer" (dict "root" . "namespace" .Values.otel.collector.namespace "podLabels" .Values.otel.collector.podLabels) | nindent 8 }}
+      ports:
+        - port: {{ .Values.otel.collector.port }}
           protocol: TCP
     {{- end }}
     {{- with $np.extraEgress }}

@@ -210,12 +210,23 @@ peers: {}
 otel:
   ## @param otel.enabled Export traces over OTLP (OTEL_TRACES_EXPORTER=none otherwise)
   enabled: false
-  ## @param otel.endpoint OTEL_EXPORTER_OTLP_ENDPOINT (tpl)
-  endpoint: {{ "http://{{ .Release.Name }}-otel-collector:4318" | quote }}
+  ## @param otel.endpoint OTEL_EXPORTER_OTLP_ENDPOINT (tpl); by default otel.collector's OTLP/HTTP receiver (musiccorp-common.otel.endpoint): Grafana Alloy's in this release
+  endpoint: {{ "{{ include \"musiccorp-common.otel.endpoint\" . }}" | quote }}
   ## @param otel.samplerRatio Trace sampling ratio for root spans
   samplerRatio: 1
   ## @param otel.environment deployment.environment resource attribute
   environment: dev
+  collector:
+    ## @param otel.collector.service Service of the OTLP collector (tpl); empty: Grafana Alloy's in this release (the alloy chart's "<release>-alloy")
+    service: ""
+    ## @param otel.collector.namespace Namespace of the collector (empty: the release namespace)
+    namespace: ""
+    ## @param otel.collector.port Its OTLP/HTTP port (the port of the default endpoint and of the NetworkPolicy's egress rule)
+    port: 4318
+    ## @param otel.collector.podLabels Labels of the collector's pods (tpl), which the NetworkPolicy lets the service reach on otel.collector.port while otel.enabled
+    podLabels:
+      app.kubernetes.io/name: alloy
+      app.kubernetes.io/instance: {{ "{{ .Release.Name }}" | quote }}
 ## @param extraEnv More non-secret env for the ConfigMap, NAME: value (values pass through tpl)
 extraEnv: {}
 
@@ -307,7 +318,7 @@ networkPolicy:
       strimzi.io/kind: Kafka
     ## @param networkPolicy.kafka.port Kafka listener port
     port: 9092
-  ## @param networkPolicy.extraEgress More egress rules (NetworkPolicyEgressRule list), e.g. to an OTLP collector
+  ## @param networkPolicy.extraEgress More egress rules (NetworkPolicyEgressRule list); the OTLP collector's (otel.collector) is added while otel.enabled
   extraEgress: []
 
 ## @section Monitoring (Prometheus Operator)

@@ -1,8 +1,12 @@
-"""Structured JSON logs on stdout, one object per line, each carrying the correlation id."""
+"""Structured JSON logs on stdout, one object per line, each carrying the correlation id and, inside
+a trace (every request and every consumed event has one, musiccorp_common.telemetry), its trace and
+span ids: Grafana links a log line to its trace in Tempo by trace_id, and a trace to its lines."""
 
 import datetime
 import json
 import logging
+
+from opentelemetry import trace
 
 from musiccorp_common.correlation import current_correlation_id
 
@@ -26,6 +30,10 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "correlation_id": getattr(record, "correlation_id", None) or current_correlation_id(),
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = trace.format_trace_id(span.trace_id)
+            entry["span_id"] = trace.format_span_id(span.span_id)
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and key not in entry:
                 entry[key] = value

@@ -180,3 +180,58 @@ def test_status_transitions_are_counted_for_the_dashboard():
     services.complete_order(str(order.id), "ship-1", "TRACK1")  # a duplicate counts nothing
     assert counted("PAID") == before["PAID"] + 1
     assert counted("COMPLETED") == before["COMPLETED"] + 1
+
+
+def saga_sample(suffix, status, **labels):
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(f"musiccorp_order_saga_seconds{suffix}", {"status": status, **labels}) or 0
+
+
+def placed_seconds_ago(seconds):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import Order
+
+    order = OrderFactory(status="PENDING")
+    Order.objects.filter(id=order.id).update(created_at=timezone.now() - timedelta(seconds=seconds))
+    return order
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_saga_histogram_observes_placed_to_completed_once_per_order():
+    before = {key: saga_sample(*key) for key in (("_count", "COMPLETED"), ("_sum", "COMPLETED"))}
+    under_30 = saga_sample("_bucket", "COMPLETED", le="30.0")
+    under_60 = saga_sample("_bucket", "COMPLETED", le="60.0")
+    order = placed_seconds_ago(42)
+    services.mark_paid(str(order.id), "pay-1")
+    services.complete_order(str(order.id), "ship-1", "TRACK1")
+    services.complete_order(str(order.id), "ship-1", "TRACK1")  # a redelivered dispatch observes nothing
+    services.cancel_order(str(order.id), "card_declined")  # nor does a late failure of a completed order
+    assert saga_sample("_count", "COMPLETED") == before[("_count", "COMPLETED")] + 1
+    assert 42 <= saga_sample("_sum", "COMPLETED") - before[("_sum", "COMPLETED")] < 60
+    assert (saga_sample("_bucket", "COMPLETED", le="30.0"), saga_sample("_bucket", "COMPLETED", le="60.0")) == (
+        under_30,
+        under_60 + 1,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_saga_histogram_observes_a_cancellation_and_nothing_of_a_rollback():
+    count = saga_sample("_count", "CANCELLED")
+    order = placed_seconds_ago(5)
+
+    def cancel_then_fail():
+        with transaction.atomic():
+            services.cancel_order(str(order.id), "card_declined")
+            raise RuntimeError("the consumer's transaction fails after the handler")
+
+    with pytest.raises(RuntimeError):
+        cancel_then_fail()
+    assert saga_sample("_count", "CANCELLED") == count
+    services.cancel_order(str(order.id), "card_declined")
+    services.cancel_order(str(order.id), "card_declined")  # already cancelled: observed once
+    assert saga_sample("_count", "CANCELLED") == count + 1
+    assert saga_sample("_count", "PAID") == 0, "PAID is not a terminal status"
