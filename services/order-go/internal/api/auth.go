@@ -15,11 +15,10 @@ import (
 	"musiccorp/order-go/internal/store"
 )
 
-// The order API's authentication is DRF's default pair (musiccorp_common/settings.py): session,
-// then HTTP basic auth of a Django user. order-go implements basic auth against auth_user with
-// Django's PBKDF2 hashes; a Django session cookie is not read (README, "Not implemented").
-// As in DRF, whose first authenticator (session) sends no challenge, every authentication
-// failure is a 403 with the reason in detail.
+// The order API's authentication is DRF's default pair (musiccorp_common/settings.py): a Django
+// session (session.go), then HTTP basic auth of a Django user against auth_user with Django's
+// PBKDF2 hashes. As in DRF, whose first authenticator (session) sends no challenge, every
+// authentication failure is a 403 with the reason in detail.
 
 // principal is who made the request: nil for anonymous.
 type principal struct {
@@ -31,8 +30,11 @@ type authError struct{ message string }
 
 func (e *authError) Error() string { return e.message }
 
-// authenticate returns the basic-auth user (nil without credentials) or an *authError.
+// authenticate returns the session's or the basic-auth user (nil without either) or an *authError.
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	if user, err := s.sessionUser(r); user != nil || err != nil {
+		return user, err
+	}
 	parts := strings.Fields(r.Header.Get("Authorization"))
 	if len(parts) == 0 || strings.ToLower(parts[0]) != "basic" {
 		return nil, nil

@@ -24,6 +24,7 @@ type Config struct {
 	CatalogURL   string // CATALOG_URL: base URL of catalog (prices)
 	InventoryURL string // INVENTORY_URL: base URL of inventory (reservations)
 	ServiceToken string // SERVICE_TOKEN: order's credential, sent to its peers
+	SecretKey    string // DJANGO_SECRET_KEY: verifies the order admin's session (optional)
 
 	// ORDER_PEER_BUDGET_SECONDS (10): all calls to peers of one placement, retries included;
 	// ORDER_RELEASE_BUDGET_SECONDS (5): the release after a failure.
@@ -52,6 +53,7 @@ func Load() (Config, error) {
 		CatalogURL:       strings.TrimRight(r.str("CATALOG_URL", "http://127.0.0.1:5001"), "/"),
 		InventoryURL:     strings.TrimRight(r.str("INVENTORY_URL", "http://127.0.0.1:5002"), "/"),
 		ServiceToken:     r.str("SERVICE_TOKEN", ""),
+		SecretKey:        r.str("DJANGO_SECRET_KEY", ""),
 		PeerBudget:       r.seconds("ORDER_PEER_BUDGET_SECONDS", 10),
 		ReleaseBudget:    r.seconds("ORDER_RELEASE_BUDGET_SECONDS", 5),
 		ServiceName:      "order",
