@@ -1,12 +1,15 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"musiccorp/order-go/internal/testdb"
 )
@@ -113,5 +116,36 @@ func TestFingerprintAndLockIDAreTheDjangoServices(t *testing.T) {
 	}
 	if got := IdempotencyLockID("retry-abc"); got != -7354891492423751301 {
 		t.Errorf("lock id %d", got)
+	}
+}
+
+// A request holding its key's lock does its database work on that same connection: requests
+// with keys never wait for a second connection, so a small pool cannot deadlock.
+func TestKeyedRequestsDoNotDeadlockASmallPool(t *testing.T) {
+	f := newFixture(t)
+	config, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config.MaxConns = 2
+	small, err := pgxpool.NewWithConfig(t.Context(), config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	f.server.Pool = small
+	f.inventory.delay = 200 * time.Millisecond
+	codes := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			codes[i] = f.do(t, "POST", "/orders", good(), "Idempotency-Key", fmt.Sprintf("k-pool-%d", i)).Code
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != http.StatusCreated {
+			t.Errorf("request %d: %d", i, code)
+		}
 	}
 }

@@ -50,18 +50,28 @@ type pricedLine struct {
 	currency string
 }
 
+// database is what the placement writes through: the pool, or for a request with an
+// Idempotency-Key the one connection holding the key's lock (so a request never needs a second
+// connection while it holds one: a full pool cannot deadlock).
+type database interface {
+	store.Querier
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
 // place returns the order and whether it was created (false: an Idempotency-Key replay).
 func (s *Server) place(ctx context.Context, request *OrderRequest, key *string) (*store.Order, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.Config.PeerBudget)
 	defer cancel()
 	fingerprint := Fingerprint(request)
+	var db database = s.Pool
 	if key != nil {
-		unlock, err := s.lockKey(ctx, *key)
+		conn, err := s.lockKey(ctx, *key)
 		if err != nil {
 			return nil, false, err
 		}
-		defer unlock()
-		existing, err := store.ByIdempotencyKey(ctx, s.Pool, *key)
+		defer unlock(conn, IdempotencyLockID(*key))
+		db = conn
+		existing, err := store.ByIdempotencyKey(ctx, db, *key)
 		if err == nil {
 			if existing.Fingerprint != fingerprint {
 				return nil, false, &keyReused{}
@@ -80,7 +90,7 @@ func (s *Server) place(ctx context.Context, request *OrderRequest, key *string) 
 	if err := s.reserveAll(ctx, orderID, lines); err != nil {
 		return nil, false, err
 	}
-	order, err := s.createPending(ctx, orderID, request, lines, key, fingerprint)
+	order, err := s.createPending(ctx, db, orderID, request, lines, key, fingerprint)
 	if err != nil {
 		s.releaseAll(ctx, orderID, lines)
 		return nil, false, err
@@ -161,7 +171,7 @@ func (s *Server) releaseAll(ctx context.Context, orderID uuid.UUID, lines []pric
 }
 
 // createPending writes the order, its items and order.placed in one transaction.
-func (s *Server) createPending(ctx context.Context, orderID uuid.UUID, request *OrderRequest, lines []pricedLine,
+func (s *Server) createPending(ctx context.Context, db database, orderID uuid.UUID, request *OrderRequest, lines []pricedLine,
 	key *string, fingerprint string) (*store.Order, error) {
 	// The peers' budget does not bound the database work: a slow peer must not abort a commit.
 	ctx = context.WithoutCancel(ctx)
@@ -182,7 +192,7 @@ func (s *Server) createPending(ctx context.Context, orderID uuid.UUID, request *
 		"total": order.Total.String(), "currency": order.Currency, "payment_token": request.PaymentToken,
 	}
 	trace := outbox.Trace{CorrelationID: CorrelationID(ctx), Traceparent: traceparent(ctx)}
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := store.Insert(ctx, tx, order); err != nil {
 			return err
 		}
@@ -200,9 +210,10 @@ func (s *Server) createPending(ctx context.Context, orderID uuid.UUID, request *
 
 // lockKey serialises requests with one Idempotency-Key by a PostgreSQL session advisory lock,
 // the same lock id as the Django service's, so both implementations exclude each other. The
-// lock is the connection's: a crashed process leaves none behind.
-func (s *Server) lockKey(ctx context.Context, key string) (func(), error) {
-	conn, err := s.Pool.Acquire(context.WithoutCancel(ctx))
+// lock is the connection's (a crashed process leaves none behind); it returns that connection,
+// which the caller gives back with unlock.
+func (s *Server) lockKey(ctx context.Context, key string) (*pgxpool.Conn, error) {
+	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +230,7 @@ func (s *Server) lockKey(ctx context.Context, key string) (func(), error) {
 			return nil, err
 		}
 		if locked {
-			return func() { unlock(conn, id) }, nil
+			return conn, nil
 		}
 		if !time.Now().Before(until) {
 			conn.Release()

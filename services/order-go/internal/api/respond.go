@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,12 +50,8 @@ func databaseUnreachable(err error) bool {
 		// admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections.
 		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || pgErr.Code == "53300"
 	}
-	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || isConnectError(err)
-}
-
-func isConnectError(err error) bool {
 	var connectErr *pgconn.ConnectError
-	return errors.As(err, &connectErr) || errors.Is(err, errConnClosed)
+	var netErr net.Error
+	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
-
-var errConnClosed = errors.New("conn closed")
