@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -52,9 +53,7 @@ func parseOrderRequest(body any) (*OrderRequest, fieldErrors) {
 	}
 	errs := fieldErrors{}
 	request := &OrderRequest{}
-	if value, messages := charField(object, "customer_email", true, 0, 254); messages != nil {
-		errs["customer_email"] = messages
-	} else if messages := emailErrors(value); messages != nil {
+	if value, messages := emailField(object, "customer_email"); messages != nil {
 		errs["customer_email"] = messages
 	} else {
 		request.CustomerEmail = value
@@ -75,8 +74,23 @@ func parseOrderRequest(body any) (*OrderRequest, fieldErrors) {
 	return request, nil
 }
 
-// charField is DRF's CharField: strings and numbers (as text), whitespace trimmed when trim.
-func charField(object map[string]any, name string, trim bool, minLength, maxLength int) (string, []string) {
+// emailField is DRF's EmailField(max_length=254): a CharField whose validators are the length
+// and Django's EmailValidator, each adding its message.
+func emailField(object map[string]any, name string) (string, []string) {
+	value, messages := charField(object, name, true, 0, 254, "Enter a valid email address.")
+	if value == "" {
+		return "", messages
+	}
+	messages = append(messages, emailErrors(value)...)
+	if len(messages) > 0 {
+		return "", messages
+	}
+	return value, nil
+}
+
+// charField is DRF's CharField: strings and numbers (as text), whitespace trimmed when trim;
+// invalid is the field's message for another JSON type.
+func charField(object map[string]any, name string, trim bool, minLength, maxLength int, invalid string) (string, []string) {
 	raw, present := object[name]
 	if !present {
 		return "", []string{msgRequired}
@@ -90,7 +104,7 @@ func charField(object map[string]any, name string, trim bool, minLength, maxLeng
 	case json.Number:
 		text = pythonNumberText(value)
 	default:
-		return "", []string{"Not a valid string."}
+		return "", []string{invalid}
 	}
 	if trim {
 		text = strings.TrimSpace(text)
@@ -98,7 +112,10 @@ func charField(object map[string]any, name string, trim bool, minLength, maxLeng
 	if text == "" {
 		return "", []string{msgBlank}
 	}
-	return text, lengthErrors(text, minLength, maxLength)
+	if messages := lengthErrors(text, minLength, maxLength); messages != nil {
+		return text, messages
+	}
+	return text, nil
 }
 
 // strictCharField is serializers.StrictCharField: only a JSON string, never trimmed.
@@ -182,17 +199,17 @@ func itemsField(object map[string]any) ([]Line, any) {
 		return nil, fieldErrors{"non_field_errors": []string{
 			fmt.Sprintf("Ensure this field has no more than %d elements.", MaxItems)}}
 	}
-	lines, perItem, failed := make([]Line, 0, len(list)), make([]fieldErrors, len(list)), false
+	// DRF 3.16 reports the failing entries only, by index.
+	lines, perItem := make([]Line, 0, len(list)), fieldErrors{}
 	for i, entry := range list {
 		line, errs := lineField(entry)
-		perItem[i] = errs
 		if len(errs) > 0 {
-			failed = true
+			perItem[strconv.Itoa(i)] = errs
 		} else {
 			lines = append(lines, line)
 		}
 	}
-	if failed {
+	if len(perItem) > 0 {
 		return nil, perItem
 	}
 	return mergeLines(lines)
@@ -205,14 +222,11 @@ func lineField(entry any) (Line, fieldErrors) {
 			fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", pythonType(entry))}}
 	}
 	errs := fieldErrors{}
-	sku, messages := charField(object, "sku", true, 0, 32)
-	if messages == nil && !skuPattern.MatchString(sku) {
-		messages = []string{msgSKU}
+	sku, messages := charField(object, "sku", true, 0, 32, msgSKU)
+	if sku != "" && !skuPattern.MatchString(sku) {
+		messages = append(messages, msgSKU)
 	}
 	if messages != nil {
-		if _, isBool := object["sku"].(bool); isBool {
-			messages = []string{msgSKU}
-		}
 		errs["sku"] = messages
 	}
 	quantity, messages := quantityField(object)
