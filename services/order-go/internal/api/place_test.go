@@ -187,7 +187,7 @@ func TestBadInputIs400NamingTheFieldAndReservesNothing(t *testing.T) {
 func TestDRFsMessagesForTheCommonMistakes(t *testing.T) {
 	f := newFixture(t)
 	body := decode(t, f.do(t, "POST", "/orders", with(good(), "items", items("CD001", "2"))))
-	want := `{"items":[{"quantity":["A whole number is required (not a string, decimal or boolean)."]}]}`
+	want := `{"items":{"0":{"quantity":["A whole number is required (not a string, decimal or boolean)."]}}}`
 	if encoded, _ := json.Marshal(body); string(encoded) != want {
 		t.Errorf("got %s", encoded)
 	}
