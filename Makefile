@@ -25,7 +25,7 @@ status: ## show each component of the local stack and its state
 	ci/stack/status
 
 ## Tests (tox environments in tox.ini; each bootstraps first, seconds when warm).
-.PHONY: test lint unit stack-test charts cluster-test e2e chaos
+.PHONY: test lint unit order-go stack-test charts cluster-test e2e chaos
 # The control plane's cold build (~15-25 min) runs in the background at nice 19 while the envs before
 # `cluster` run; the cluster env waits for it (ci/build-kubernetes).
 test: ## every test the project has, as CI runs it
@@ -36,6 +36,9 @@ lint: ## ruff and script syntax
 
 unit: ## each service's pytest-django suite on a real PostgreSQL
 	ci/bootstrap && ci/tox -e unit
+
+order-go: ## the Go order service's go vet and go test on a real PostgreSQL and Kafka (services/order-go)
+	ci/bootstrap && ci/tox -e order-go
 
 stack-test: ## database isolation and gateway config of the local stack
 	ci/bootstrap && ci/tox -e stack

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// CorrelationHeader is echoed on every response (musiccorp_common.correlation).
+const CorrelationHeader = "X-Correlation-ID"
+
+// What clients commonly send, and nothing that could forge log lines or headers.
+var validCorrelationID = regexp.MustCompile(`^[A-Za-z0-9._:\-]{1,128}$`)
+
+// A W3C traceparent: version 00, trace id, parent id, flags (none of them all zeros).
+var validTraceparent = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+
+type ctxKey int
+
+const (
+	correlationKey ctxKey = iota
+	traceparentKey
+	viewKey
+)
+
+// CorrelationID of the request being served ("" outside one).
+func CorrelationID(ctx context.Context) string {
+	id, _ := ctx.Value(correlationKey).(string)
+	return id
+}
+
+func traceparent(ctx context.Context) string {
+	value, _ := ctx.Value(traceparentKey).(string)
+	return value
+}
+
+// LogHandler adds the request's correlation id to every record logged with its context.
+type LogHandler struct{ slog.Handler }
+
+// Handle adds correlation_id, as musiccorp_common.logging's JsonFormatter does.
+func (h LogHandler) Handle(ctx context.Context, record slog.Record) error {
+	if id := CorrelationID(ctx); id != "" {
+		record.AddAttrs(slog.String("correlation_id", id))
+	}
+	return h.Handler.Handle(ctx, record)
+}
+
+// WithAttrs keeps the wrapper around derived handlers.
+func (h LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return LogHandler{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup keeps the wrapper around derived handlers.
+func (h LogHandler) WithGroup(name string) slog.Handler { return LogHandler{h.Handler.WithGroup(name)} }
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// view names the route for metrics, as django-prometheus labels by the URL name.
+type viewName struct{ name string }
+
+// instrument wraps every request: trusted forwarded headers, correlation id, panic recovery,
+// metrics and one JSON log line (probes and scrapes are in metrics only).
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started := time.Now()
+		if !s.trustedPeer(r.RemoteAddr) {
+			for name := range r.Header {
+				if strings.HasPrefix(name, "X-Forwarded-") || name == "Forwarded" {
+					r.Header.Del(name)
+				}
+			}
+		}
+		id := r.Header.Get(CorrelationHeader)
+		if !validCorrelationID.MatchString(id) {
+			id = uuid.NewString()
+		}
+		view := &viewName{name: "<unnamed view>"}
+		ctx := context.WithValue(r.Context(), correlationKey, id)
+		ctx = context.WithValue(ctx, viewKey, view)
+		if tp := strings.TrimSpace(r.Header.Get("Traceparent")); validTraceparent.MatchString(tp) {
+			ctx = context.WithValue(ctx, traceparentKey, tp)
+		}
+		r = r.WithContext(ctx)
+		w.Header().Set(CorrelationHeader, id)
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.Log.ErrorContext(ctx, "panic serving request", "panic", p)
+				if rec.status == 0 {
+					detail(rec, http.StatusInternalServerError, "Internal server error.")
+				}
+			}
+			s.observe(r, view.name, rec.status, time.Since(started))
+			if !strings.HasPrefix(r.URL.Path, "/health") && !strings.HasPrefix(r.URL.Path, "/metrics") {
+				s.Log.InfoContext(ctx, r.Method+" "+r.URL.Path+" "+strconv.Itoa(rec.status), "logger", "musiccorp.request",
+					"method", r.Method, "path", r.URL.Path, "status", rec.status,
+					"duration_ms", float64(time.Since(started).Microseconds())/1000)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func setView(r *http.Request, name string) {
+	if view, ok := r.Context().Value(viewKey).(*viewName); ok {
+		view.name = name
+	}
+}
+
+func (s *Server) trustedPeer(remote string) bool {
+	addrPort, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return false
+	}
+	addr := addrPort.Addr().Unmap()
+	for _, prefix := range s.Config.TrustedProxies {
+		if prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
