@@ -51,15 +51,39 @@ func TestConfigFromEnvReadsTheDjangoSettingsNames(t *testing.T) {
 	}
 }
 
-// The partitions the Python relay's producer (confluent-kafka, librdkafka's default
-// partitioner "consistent_random") chose for these keys, recorded from a real produce to
-// topics of 3, 6 and 12 partitions (see confluentPartitionsScript in the test below).
+// The partitions the Python relay's producer (confluent-kafka 2.16.1, librdkafka 2.16.0,
+// default partitioner "consistent_random", the Django relay's configuration) chose for these
+// keys: its delivery reports of a real produce to topics of 3, 6 and 12 partitions on the
+// local stack's broker.
 var confluentPartitions = []struct {
 	key        string
 	partitions int
 	want       int
 }{
-	// filled in from the Python producer's delivery reports
+	{"00000000-0000-4000-8000-000000000000", 3, 0},
+	{"0b8e8c1e-5f0a-4c1e-9b9e-1a2b3c4d5e6f", 3, 2},
+	{"3f2b8c1e-7d4a-4e9b-8a61-0c5d2e7f9b13", 3, 2},
+	{"6d1f0e2a-93b4-47c5-a8d6-e7f8091a2b3c", 3, 1},
+	{"a", 3, 0},
+	{"a9e4d2c7-1b3f-4c8e-9d2a-6f0b1e3c5a77", 3, 1},
+	{"ffffffff-ffff-4fff-bfff-ffffffffffff", 3, 1},
+	{"order-1", 3, 1},
+	{"00000000-0000-4000-8000-000000000000", 6, 3},
+	{"0b8e8c1e-5f0a-4c1e-9b9e-1a2b3c4d5e6f", 6, 2},
+	{"3f2b8c1e-7d4a-4e9b-8a61-0c5d2e7f9b13", 6, 5},
+	{"6d1f0e2a-93b4-47c5-a8d6-e7f8091a2b3c", 6, 4},
+	{"a", 6, 3},
+	{"a9e4d2c7-1b3f-4c8e-9d2a-6f0b1e3c5a77", 6, 4},
+	{"ffffffff-ffff-4fff-bfff-ffffffffffff", 6, 4},
+	{"order-1", 6, 1},
+	{"00000000-0000-4000-8000-000000000000", 12, 3},
+	{"0b8e8c1e-5f0a-4c1e-9b9e-1a2b3c4d5e6f", 12, 2},
+	{"3f2b8c1e-7d4a-4e9b-8a61-0c5d2e7f9b13", 12, 11},
+	{"6d1f0e2a-93b4-47c5-a8d6-e7f8091a2b3c", 12, 10},
+	{"a", 12, 3},
+	{"a9e4d2c7-1b3f-4c8e-9d2a-6f0b1e3c5a77", 12, 10},
+	{"ffffffff-ffff-4fff-bfff-ffffffffffff", 12, 10},
+	{"order-1", 12, 7},
 }
 
 func TestLibrdkafkaPartitionMatchesConfluentKafka(t *testing.T) {

@@ -261,7 +261,15 @@ func TestIsTransient(t *testing.T) {
 	ctx := context.Background()
 	// A lock timeout and a statement timeout, as PostgreSQL reports them.
 	_, lockErr := pool.Exec(ctx, "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'lock_not_available'; END $$")
-	_, cancelErr := pool.Exec(ctx, "SET statement_timeout = 1; SELECT pg_sleep(1)")
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 1"); err != nil {
+		t.Fatal(err)
+	}
+	_, cancelErr := tx.Exec(ctx, "SELECT pg_sleep(1)")
+	_ = tx.Rollback(ctx)
 	_, syntaxErr := pool.Exec(ctx, "SELEC 1")
 	if !IsTransient(lockErr) || !IsTransient(cancelErr) {
 		t.Errorf("lock_not_available (%v) or query_canceled (%v) not transient", lockErr, cancelErr)

@@ -101,7 +101,7 @@ type lockedOrder struct {
 func lockOrder(ctx context.Context, tx pgx.Tx, orderID string) (lockedOrder, error) {
 	o := lockedOrder{ID: orderID}
 	err := tx.QueryRow(ctx, `SELECT status, payment_id, cancel_reason FROM `+orderTable+`
-		WHERE id = CASE WHEN $1 ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN $1::uuid END
+		WHERE id = CASE WHEN $1 ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN $1::text::uuid END
 		FOR UPDATE`, orderID).Scan(&o.Status, &o.PaymentID, &o.CancelReason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, &OrderNotFound{orderID}
@@ -124,7 +124,7 @@ func markPaid(ctx context.Context, tx pgx.Tx, hc handlerContext, fx *Effects, or
 		status = StatusPaid
 		fx.transition(StatusPaid)
 	}
-	_, err = tx.Exec(ctx, `UPDATE `+orderTable+` SET status = $2, payment_id = $3, updated_at = clock_timestamp() WHERE id = $1::uuid`,
+	_, err = tx.Exec(ctx, `UPDATE `+orderTable+` SET status = $2, payment_id = $3, updated_at = clock_timestamp() WHERE id = $1::text::uuid`,
 		orderID, status, paymentID)
 	return err
 }
@@ -149,7 +149,7 @@ func cancelOrder(ctx context.Context, tx pgx.Tx, hc handlerContext, fx *Effects,
 	}
 	fx.transition(StatusCancelled)
 	if _, err := tx.Exec(ctx, `UPDATE `+orderTable+` SET status = $2, cancel_reason = $3, payment_id = $4, updated_at = clock_timestamp()
-		WHERE id = $1::uuid`, orderID, StatusCancelled, reason, paymentID); err != nil {
+		WHERE id = $1::text::uuid`, orderID, StatusCancelled, reason, paymentID); err != nil {
 		return false, err
 	}
 	_, err = hc.publisher.Publish(ctx, tx, "order.cancelled", orderID,
@@ -173,7 +173,7 @@ func completeOrder(ctx context.Context, tx pgx.Tx, hc handlerContext, fx *Effect
 		fx.transition(StatusCompleted)
 	}
 	_, err = tx.Exec(ctx, `UPDATE `+orderTable+` SET status = $2, shipment_id = $3, tracking_number = $4, updated_at = clock_timestamp()
-		WHERE id = $1::uuid`, orderID, status, shipmentID, trackingNumber)
+		WHERE id = $1::text::uuid`, orderID, status, shipmentID, trackingNumber)
 	return err
 }
 

@@ -86,7 +86,7 @@ func (p *Publisher) Publish(ctx context.Context, tx Execer, eventType, key strin
 	_, err = tx.Exec(ctx, `INSERT INTO `+outboxTable+`
 		(event_id, topic, event_type, key, envelope, headers, created_at, sent_at, attempts, last_error,
 		 claimed_by, claim_expires_at, next_attempt_at, parked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), NULL, 0, '', '', NULL, NULL, NULL)`,
+		VALUES ($1::text::uuid, $2, $3, $4, $5, $6, clock_timestamp(), NULL, 0, '', '', NULL, NULL, NULL)`,
 		env.EventID, topic, eventType, key, envelopeJSON, headersJSON)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("outbox insert %s: %w", eventType, err)

@@ -51,7 +51,7 @@ RETURNING event_id::text, topic, key, envelope, headers, attempts, created_at`
 
 const settleSQL = `
 UPDATE ` + outboxTable + ` AS settled SET sent_at = now(), claim_expires_at = NULL
-WHERE settled.event_id = ANY($1::uuid[]) AND settled.claimed_by = $2 AND settled.sent_at IS NULL
+WHERE settled.event_id = ANY($1::text[]::uuid[]) AND settled.claimed_by = $2 AND settled.sent_at IS NULL
 RETURNING EXISTS (
     SELECT 1 FROM ` + outboxTable + ` later
     WHERE later.key = settled.key AND later.sent_at IS NULL AND later.parked_at IS NULL
@@ -62,7 +62,7 @@ const recordFailureSQL = `
 UPDATE ` + outboxTable + ` SET attempts = $3, last_error = $4,
     next_attempt_at = now() + make_interval(secs => $5),
     parked_at = CASE WHEN $6 THEN now() ELSE NULL END, claim_expires_at = NULL
-WHERE event_id = $1 AND claimed_by = $2 AND sent_at IS NULL`
+WHERE event_id = $1::text::uuid AND claimed_by = $2 AND sent_at IS NULL`
 
 // metricsRefresh: the gauges read the whole backlog, and during one the relay passes many times a second.
 const metricsRefresh = time.Second
