@@ -65,6 +65,10 @@ type Config struct {
 
 	// ORDER_PAYMENT_TIMEOUT_SECONDS: how long an order may stay PENDING (ExpirePendingOrders).
 	PaymentTimeout time.Duration
+	// ORDER_PENDING_DEADLINE_SECONDS, ORDER_PAID_DEADLINE_SECONDS: musiccorp_orders_stuck counts
+	// orders PENDING or PAID for longer (StuckOrdersCollector).
+	PendingDeadline time.Duration
+	PaidDeadline    time.Duration
 }
 
 // DefaultSchemaDir is where the schemas are relative to services/order-go (the working
@@ -101,6 +105,8 @@ func ConfigFromEnv() (Config, error) {
 		RelayMaxBackoff:         r.seconds("EVENTS_RELAY_MAX_BACKOFF_SECONDS", 60),
 		RelayMaxAttempts:        r.int("EVENTS_RELAY_MAX_ATTEMPTS", 20),
 		PaymentTimeout:          r.seconds("ORDER_PAYMENT_TIMEOUT_SECONDS", 900),
+		PendingDeadline:         r.seconds("ORDER_PENDING_DEADLINE_SECONDS", 600),
+		PaidDeadline:            r.seconds("ORDER_PAID_DEADLINE_SECONDS", 1800),
 	}
 	if r.err != nil {
 		return Config{}, r.err

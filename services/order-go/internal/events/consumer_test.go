@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -20,6 +21,7 @@ const wait = 30 * time.Second
 // stops it and checks what it committed.
 func TestOrderConsumer(t *testing.T) {
 	pool, cfg := testPool(t), testConfig(t)
+	cfg.HandlerLockTimeout = 100 * time.Millisecond
 	createTopics(t, cfg, 3, "payment.received", "payment.failed", "shipment.dispatched", "order.cancelled")
 	consumer, err := NewOrderConsumer(pool, cfg, testLogger(t))
 	if err != nil {
@@ -205,6 +207,38 @@ func TestOrderConsumer(t *testing.T) {
 		}
 	})
 
+	t.Run("a transient failure is retried past EVENTS_MAX_ATTEMPTS, never dead-lettered, and the consumer is not ready meanwhile", func(t *testing.T) {
+		order := insertOrder(t, pool, StatusPending, 0)
+		// Another transaction holds the order's row: the handler's lock_timeout fires (55P03),
+		// a transient failure, again and again while the lock is held.
+		blocker, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = blocker.Rollback(context.Background()) }()
+		if _, err := blocker.Exec(ctx, "SELECT 1 FROM "+orderTable+" WHERE id = $1::text::uuid FOR UPDATE", order); err != nil {
+			t.Fatal(err)
+		}
+		errorsBefore := testutil.ToFloat64(eventHandlerErrors.WithLabelValues(cfg.Topic("payment.received")))
+		deadBefore := testutil.ToFloat64(eventsDeadLettered.WithLabelValues(cfg.Topic("payment.received")))
+		produceEvent(t, cfg, "payment.received", "payment", order,
+			map[string]string{"order_id": order, "payment_id": "pay-late", "amount": "25.98", "currency": "EUR"}, nil)
+		eventually(t, wait, "more failed attempts than EVENTS_MAX_ATTEMPTS", func() bool {
+			return testutil.ToFloat64(eventHandlerErrors.WithLabelValues(cfg.Topic("payment.received")))-errorsBefore > float64(cfg.MaxAttempts)
+		})
+		if consumer.Ready() || testutil.ToFloat64(consumerRetrying) != 1 {
+			t.Errorf("ready %v, musiccorp_consumer_retrying %v while retrying a transient failure", consumer.Ready(), testutil.ToFloat64(consumerRetrying))
+		}
+		if err := blocker.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, wait, "order PAID once the lock is gone", func() bool { return readOrder(t, pool, order).Status == StatusPaid })
+		eventually(t, wait, "ready again", consumer.Ready)
+		if got := testutil.ToFloat64(eventsDeadLettered.WithLabelValues(cfg.Topic("payment.received"))); got != deadBefore {
+			t.Errorf("a transient failure was dead-lettered")
+		}
+	})
+
 	t.Run("a stop finishes, commits every handled offset and leaves the group", func(t *testing.T) {
 		if !consumer.Ready() || time.Since(consumer.Heartbeat()) > 5*time.Second {
 			t.Errorf("ready %v, heartbeat %s ago", consumer.Ready(), time.Since(consumer.Heartbeat()))
@@ -250,6 +284,35 @@ func TestExpirePendingOrdersCancelsOnlyOverdueOrders(t *testing.T) {
 	rows := outboxRowsOf(t, pool, overdue)
 	if len(rows) != 1 || rows[0].Topic != cfg.Topic("order.cancelled") {
 		t.Fatalf("outbox rows of the expired order: %+v", rows)
+	}
+}
+
+func TestStuckOrdersCollectorCountsOverdueOrders(t *testing.T) {
+	pool, cfg := testPool(t), testConfig(t)
+	collector := NewStuckOrdersCollector(pool, cfg, testLogger(t))
+	registry := prometheus.NewPedanticRegistry()
+	registry.MustRegister(collector)
+	stuck := func() map[string]float64 {
+		families, err := registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]float64{}
+		for _, family := range families {
+			for _, m := range family.GetMetric() {
+				counts[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+		return counts
+	}
+	before := stuck()
+	insertOrder(t, pool, StatusPending, cfg.PendingDeadline+time.Minute)
+	insertOrder(t, pool, StatusPending, cfg.PendingDeadline-time.Minute)
+	insertOrder(t, pool, StatusPaid, cfg.PaidDeadline+time.Minute)
+	insertOrder(t, pool, StatusPaid, cfg.PaidDeadline-time.Minute)
+	after := stuck()
+	if after[StatusPending]-before[StatusPending] != 1 || after[StatusPaid]-before[StatusPaid] != 1 {
+		t.Errorf("musiccorp_orders_stuck went from %v to %v, want one more of each", before, after)
 	}
 }
 

@@ -7,7 +7,8 @@
 // run at once on one database and one Kafka cluster and either may handle any order's events.
 //
 // Configuration: ConfigFromEnv reads the variables the Django settings read (KAFKA_*,
-// EVENTS_*, ORDER_PAYMENT_TIMEOUT_SECONDS) with the same defaults, plus EVENTS_SCHEMA_DIR
+// EVENTS_*, ORDER_PAYMENT_TIMEOUT_SECONDS, ORDER_PENDING_DEADLINE_SECONDS,
+// ORDER_PAID_DEADLINE_SECONDS) with the same defaults, plus EVENTS_SCHEMA_DIR
 // (default DefaultSchemaDir, relative to services/order-go).
 //
 // Writing events (the HTTP side's order.placed):
@@ -44,6 +45,10 @@
 //
 // Expiring: ExpirePendingOrders cancels PENDING orders older than cfg.PaymentTimeout (reason
 // payment_timeout) with order.cancelled, as `manage.py expire_orders` does.
+//
+// Stuck sagas: NewStuckOrdersCollector(pool, cfg, logger) is musiccorp_orders_stuck{status},
+// computed from the database at scrape time; register it in the one process that runs the
+// consumer (as the Django side serves it from its consumer's health server).
 //
 // Metrics are registered in prometheus.DefaultRegisterer when the package loads, under the
 // Python services' names (musiccorp_events_consumed_total, musiccorp_outbox_pending,
