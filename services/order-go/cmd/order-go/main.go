@@ -21,7 +21,7 @@ import (
 
 	"musiccorp/order-go/internal/api"
 	"musiccorp/order-go/internal/config"
-	"musiccorp/order-go/internal/outbox"
+	"musiccorp/order-go/internal/events"
 	"musiccorp/order-go/internal/peers"
 	"musiccorp/order-go/internal/store"
 )
@@ -50,12 +50,18 @@ func run() int {
 		log.Error("refusing to start", "error", err.Error())
 		return 2
 	}
-	schemas, err := outbox.LoadSchemas(cfg.SchemaDir)
+	eventsConfig, err := events.ConfigFromEnv()
+	if err != nil {
+		log.Error("bad event settings", "error", err.Error())
+		return 2
+	}
+	schemas, err := events.LoadSchemas(eventsConfig.SchemaDir)
 	if err != nil {
 		log.Error("cannot load the event schemas", "error", err.Error())
 		return 2
 	}
-	server := newServer(cfg, pool, schemas, log)
+	publisher := events.NewPublisher(eventsConfig, schemas)
+	server := newServer(cfg, pool, publisher, log)
 	httpServer := &http.Server{
 		Addr:              cfg.Addr(),
 		Handler:           server.Handler(),
@@ -64,40 +70,33 @@ func run() int {
 		WriteTimeout: cfg.PeerBudget + cfg.ReleaseBudget + 15*time.Second,
 		IdleTimeout:  60 * time.Second,
 	}
-	stopBackground := startBackground(ctx, pool, cfg, log)
+	workers, failed := startBackground(ctx, pool, eventsConfig, publisher, log)
 
 	served := make(chan error, 1)
 	go func() { served <- httpServer.ListenAndServe() }()
 	log.Info("order-go listening", "address", cfg.Addr())
+	exitCode := 0
 	select {
 	case err := <-served:
 		log.Error("server failed", "error", err.Error())
 		return 1
+	case err := <-failed:
+		// The consumer cannot go on: exit non-zero so that the supervisor restarts the process.
+		log.Error("background worker failed", "error", err.Error())
+		exitCode = 1
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	err = httpServer.Shutdown(shutdownCtx)
-	for _, stopWorker := range stopBackground {
-		stopWorker()
-	}
+	workers.stop()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("shutdown incomplete", "error", err.Error())
 		return 1
 	}
 	log.Info("order-go stopped")
-	return 0
-}
-
-// startBackground starts the long-running workers beside the HTTP server and returns one stop
-// function per worker (each returns once its worker has stopped). The Kafka consumer
-// (payment.received, payment.failed, shipment.dispatched) and the outbox relay are started
-// here at merge (package internal/events); for now it starts nothing, so the outbox rows
-// order-go writes are sent by the Django service's relay, which shares the table.
-func startBackground(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, log *slog.Logger) []func() {
-	_, _, _, _ = ctx, pool, cfg, log
-	return nil
+	return exitCode
 }
 
 func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
@@ -120,14 +119,14 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-func newServer(cfg config.Config, pool *pgxpool.Pool, schemas *outbox.Schemas, log *slog.Logger) *api.Server {
+func newServer(cfg config.Config, pool *pgxpool.Pool, publisher *events.Publisher, log *slog.Logger) *api.Server {
 	client := peers.NewHTTPClient()
 	return &api.Server{
 		Config:    cfg,
 		Pool:      pool,
 		Catalog:   &peers.Client{Service: "catalog", BaseURL: cfg.CatalogURL, Token: cfg.ServiceToken, HTTP: client, Log: log},
 		Inventory: &peers.Client{Service: "inventory", BaseURL: cfg.InventoryURL, Token: cfg.ServiceToken, HTTP: client, Log: log},
-		Outbox:    &outbox.Writer{Schemas: schemas, Producer: cfg.ServiceName, TopicPrefix: cfg.TopicPrefix},
+		Outbox:    publisher,
 		Metrics:   api.NewMetrics(),
 		Log:       log,
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"musiccorp/order-go/internal/config"
-	"musiccorp/order-go/internal/outbox"
+	"musiccorp/order-go/internal/events"
 	"musiccorp/order-go/internal/peers"
 	"musiccorp/order-go/internal/testdb"
 )
@@ -160,6 +160,7 @@ type fixture struct {
 	pool      *pgxpool.Pool
 	catalog   *fakeCatalog
 	inventory *fakeInventory
+	schemas   *events.Schemas
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -172,7 +173,7 @@ func newFixture(t *testing.T) *fixture {
 	catalogServer, inventoryServer := httptest.NewServer(catalog), httptest.NewServer(inventory)
 	t.Cleanup(catalogServer.Close)
 	t.Cleanup(inventoryServer.Close)
-	schemas, err := outbox.LoadSchemas("../../" + config.DefaultSchemaDir)
+	schemas, err := events.LoadSchemas("../../" + events.DefaultSchemaDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,11 +186,11 @@ func newFixture(t *testing.T) *fixture {
 		Pool:      pool,
 		Catalog:   &peers.Client{Service: "catalog", BaseURL: catalogServer.URL, Token: token, HTTP: client, Log: log},
 		Inventory: &peers.Client{Service: "inventory", BaseURL: inventoryServer.URL, Token: token, HTTP: client, Log: log},
-		Outbox:    &outbox.Writer{Schemas: schemas, Producer: "order"},
+		Outbox:    events.NewPublisher(events.Config{}, schemas),
 		Metrics:   NewMetrics(),
 		Log:       log,
 	}
-	return &fixture{server: server, handler: server.Handler(), pool: pool, catalog: catalog, inventory: inventory}
+	return &fixture{server: server, handler: server.Handler(), pool: pool, catalog: catalog, inventory: inventory, schemas: schemas}
 }
 
 // do sends a request; body is JSON-encoded unless it is a string (sent as is).

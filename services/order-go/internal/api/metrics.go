@@ -10,16 +10,16 @@ import (
 
 // Metrics are the Django order service's series that apply to order-go, under the same names and
 // labels: the three django-prometheus request series the chart's alert rules and dashboards read
-// (musiccorp_common/request_metrics.py) and musiccorp_orders_total{status}.
+// (musiccorp_common/request_metrics.py). musiccorp_orders_total{status} and the event series are
+// package events' (events.CountOrderTransition).
 type Metrics struct {
 	Registry  *prometheus.Registry
 	latency   *prometheus.HistogramVec
 	responses *prometheus.CounterVec
 	requests  *prometheus.CounterVec
-	Orders    *prometheus.CounterVec
 }
 
-// NewMetrics registers the series, plus the Go runtime and process collectors, in a new registry.
+// NewMetrics registers the request series in a registry of their own (one per Server).
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
@@ -37,13 +37,8 @@ func NewMetrics() *Metrics {
 			Name: "django_http_requests_total_by_view_transport_method_total",
 			Help: "Count of requests by view, transport, method.",
 		}, []string{"view", "transport", "method"}),
-		Orders: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "musiccorp_orders_total",
-			Help: "Orders entering each status (PENDING when placed, then PAID, COMPLETED or CANCELLED).",
-		}, []string{"status"}),
 	}
-	m.Registry.MustRegister(m.latency, m.responses, m.requests, m.Orders,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(m.latency, m.responses, m.requests)
 	return m
 }
 

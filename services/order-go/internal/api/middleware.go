@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/propagation"
+
+	"musiccorp/order-go/internal/events"
 )
 
 // CorrelationHeader is echoed on every response (musiccorp_common.correlation).
@@ -19,14 +22,10 @@ const CorrelationHeader = "X-Correlation-ID"
 // What clients commonly send, and nothing that could forge log lines or headers.
 var validCorrelationID = regexp.MustCompile(`^[A-Za-z0-9._:\-]{1,128}$`)
 
-// A W3C traceparent: version 00, trace id, parent id, flags (none of them all zeros).
-var validTraceparent = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-
 type ctxKey int
 
 const (
 	correlationKey ctxKey = iota
-	traceparentKey
 	viewKey
 )
 
@@ -34,11 +33,6 @@ const (
 func CorrelationID(ctx context.Context) string {
 	id, _ := ctx.Value(correlationKey).(string)
 	return id
-}
-
-func traceparent(ctx context.Context) string {
-	value, _ := ctx.Value(traceparentKey).(string)
-	return value
 }
 
 // LogHandler adds the request's correlation id to every record logged with its context.
@@ -101,9 +95,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		view := &viewName{name: "<unnamed view>"}
 		ctx := context.WithValue(r.Context(), correlationKey, id)
 		ctx = context.WithValue(ctx, viewKey, view)
-		if tp := strings.TrimSpace(r.Header.Get("Traceparent")); validTraceparent.MatchString(tp) {
-			ctx = context.WithValue(ctx, traceparentKey, tp)
-		}
+		// The caller's W3C trace context (an invalid traceparent is ignored): the events this
+		// request publishes carry it, as the Django service's do.
+		ctx = events.Propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		r = r.WithContext(ctx)
 		w.Header().Set(CorrelationHeader, id)
 		rec := &recorder{ResponseWriter: w}

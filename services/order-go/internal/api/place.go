@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"musiccorp/order-go/internal/events"
 	"musiccorp/order-go/internal/money"
-	"musiccorp/order-go/internal/outbox"
 	"musiccorp/order-go/internal/peers"
 	"musiccorp/order-go/internal/store"
 )
@@ -191,18 +191,17 @@ func (s *Server) createPending(ctx context.Context, db database, orderID uuid.UU
 		"order_id": orderID.String(), "customer_email": order.CustomerEmail, "items": items,
 		"total": order.Total.String(), "currency": order.Currency, "payment_token": request.PaymentToken,
 	}
-	trace := outbox.Trace{CorrelationID: CorrelationID(ctx), Traceparent: traceparent(ctx)}
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := store.Insert(ctx, tx, order); err != nil {
 			return err
 		}
-		_, err := s.Outbox.Publish(ctx, tx, "order.placed", orderID.String(), data, trace)
+		_, err := s.Outbox.Publish(ctx, tx, "order.placed", orderID.String(), data, CorrelationID(ctx))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Metrics.Orders.WithLabelValues(store.StatusPending).Inc()
+	events.CountOrderTransition(store.StatusPending)
 	s.Log.InfoContext(ctx, "order placed", "logger", "musiccorp.order.services", "order_id", orderID.String(),
 		"total", order.Total.String(), "currency", order.Currency)
 	return order, nil

@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"musiccorp/order-go/internal/config"
-	"musiccorp/order-go/internal/outbox"
+	"musiccorp/order-go/internal/events"
 	"musiccorp/order-go/internal/peers"
 )
 
@@ -24,7 +25,7 @@ type Server struct {
 	Pool      *pgxpool.Pool
 	Catalog   *peers.Client
 	Inventory *peers.Client
-	Outbox    *outbox.Writer
+	Outbox    *events.Publisher
 	Metrics   *Metrics
 	Log       *slog.Logger
 }
@@ -34,7 +35,9 @@ var detailPath = regexp.MustCompile(`^/orders/([^/.]+)/?$`)
 
 // Handler routes every request.
 func (s *Server) Handler() http.Handler {
-	metrics := promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})
+	// The request series of this server, plus what package events registers globally (orders,
+	// consumer, outbox) and the Go runtime and process collectors of the default registry.
+	metrics := promhttp.HandlerFor(prometheus.Gatherers{s.Metrics.Registry, prometheus.DefaultGatherer}, promhttp.HandlerOpts{})
 	return s.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
 		switch {

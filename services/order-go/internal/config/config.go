@@ -32,16 +32,11 @@ type Config struct {
 	ReleaseBudget time.Duration
 
 	ServiceName      string         // the events' producer: always "order" (order-go is the order service)
-	TopicPrefix      string         // EVENTS_TOPIC_PREFIX: prepended to every topic name
-	SchemaDir        string         // EVENTS_SCHEMA_DIR: the events' JSON Schemas
 	TrustedProxies   []netip.Prefix // DJANGO_TRUSTED_PROXIES: who may set X-Forwarded-*
 	LogLevel         string         // LOG_LEVEL (INFO)
 	ShutdownGrace    time.Duration  // ORDER_GO_SHUTDOWN_SECONDS (20): in-flight requests' time after SIGTERM
 	DatabaseMaxConns int32          // ORDER_GO_DATABASE_MAX_CONNS (10)
 }
-
-// DefaultSchemaDir is where the shared package keeps the schemas, relative to services/order-go.
-const DefaultSchemaDir = "../common/src/musiccorp_common/events/schemas"
 
 // Load reads the environment; an error names the variable that is wrong or missing.
 func Load() (Config, error) {
@@ -57,8 +52,6 @@ func Load() (Config, error) {
 		PeerBudget:       r.seconds("ORDER_PEER_BUDGET_SECONDS", 10),
 		ReleaseBudget:    r.seconds("ORDER_RELEASE_BUDGET_SECONDS", 5),
 		ServiceName:      "order",
-		TopicPrefix:      r.str("EVENTS_TOPIC_PREFIX", ""),
-		SchemaDir:        r.str("EVENTS_SCHEMA_DIR", DefaultSchemaDir),
 		TrustedProxies:   r.prefixes("DJANGO_TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
 		LogLevel:         strings.ToUpper(r.str("LOG_LEVEL", "INFO")),
 		ShutdownGrace:    r.seconds("ORDER_GO_SHUTDOWN_SECONDS", 20),
