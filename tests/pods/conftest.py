@@ -86,9 +86,28 @@ def _stream(cmd: list[str], say: Callable[[str], None], timeout: int) -> None:
         pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}:\n" + "\n".join(lines[-30:]), pytrace=False)
 
 
+# A session fixture that failed is set up again for every test that asks for it: the import and
+# the install take minutes, so a failure is remembered and repeated instead.
+_FAILED: dict[str, str] = {}
+
+
+def _once(name: str, setup: Callable[[], object]) -> object:
+    if name in _FAILED:
+        pytest.fail(f"{name} failed before (see the first error): {_FAILED[name]}", pytrace=False)
+    try:
+        return setup()
+    except BaseException as error:
+        _FAILED[name] = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise
+
+
 @pytest.fixture(scope="session")
 def image_tag(cluster: Cluster) -> str:
     """The service images `make images` built, the stand-ins, imported into the node's containerd."""
+    return _once("the image import", lambda: _import_images(cluster))
+
+
+def _import_images(cluster: Cluster) -> str:
     tag = _podman_lib("image_tag")
     services = _podman_lib("image_services | cut -d' ' -f1").split()
     images = [f"localhost/musiccorp/{s}:{tag}" for s in services]
@@ -136,6 +155,10 @@ def umbrella(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def release(cluster: Cluster, image_tag: str, umbrella: Path, node_address: str) -> Release:
     """The umbrella with values-bundled.yaml: `helm install --wait --wait-for-jobs`, then seeded."""
+    return _once("the install", lambda: _install(cluster, image_tag, umbrella, node_address))
+
+
+def _install(cluster: Cluster, image_tag: str, umbrella: Path, node_address: str) -> Release:
     ns = NAMESPACE
     create_restricted_namespace(cluster, ns)
     run_dir = Path(os.environ.get("MUSICCORP_RUN_DIR", ROOT / ".run"))
