@@ -54,9 +54,16 @@ def test_every_pod_runs_on_the_real_node_from_the_imported_images(cluster: Clust
         for p in cluster.get("pods", "-n", release.namespace)
         if p["metadata"].get("labels", {}).get("batch.kubernetes.io/job-name") not in periodic
     ]
-    running = [p for p in pods if p["status"]["phase"] == "Running"]
-    finished = [p for p in pods if p["status"]["phase"] == "Succeeded"]
-    assert len(running) + len(finished) == len(pods), {p["metadata"]["name"]: p["status"]["phase"] for p in pods}
+    # The release's Jobs completed (checked above); an attempt of theirs may have failed first (a
+    # migration started before PostgreSQL accepted connections is retried). Every other pod runs.
+    job_pods = [p for p in pods if "batch.kubernetes.io/job-name" in p["metadata"].get("labels", {})]
+    assert all(p["status"]["phase"] in ("Succeeded", "Failed") for p in job_pods), [
+        (p["metadata"]["name"], p["status"]["phase"]) for p in job_pods
+    ]
+    running = [p for p in pods if p not in job_pods]
+    assert all(p["status"]["phase"] == "Running" for p in running), [
+        (p["metadata"]["name"], p["status"]["phase"]) for p in running
+    ]
     not_ready = [p["metadata"]["name"] for p in running if not _pod_ready(p)]
     assert not not_ready, f"Running but not Ready: {not_ready}"
     assert {p["spec"]["nodeName"] for p in pods} == {"musiccorp-node"}
@@ -71,7 +78,7 @@ def test_every_pod_runs_on_the_real_node_from_the_imported_images(cluster: Clust
     assert any("postgres:15" in i for i in images), images
     assert any("kafka:4.1.1" in i for i in images), images
     # 9 service pods (5 web, 4 consumers), postgres, kafka, gateway
-    assert len(running) >= 12, [p["metadata"]["name"] for p in running]
+    assert len(running) == 12, [p["metadata"]["name"] for p in running]
 
 
 def test_an_order_through_the_node_port_completes(release) -> None:
@@ -90,7 +97,7 @@ def test_an_order_through_the_node_port_completes(release) -> None:
         assert time.monotonic() < deadline, f"order {order_id} is {status} after {SAGA_TIMEOUT}s"
         time.sleep(0.5)
     payments = requests.get(f"{gateway}/api/payments/payments", params={"order_id": order_id}, timeout=15).json()
-    assert [p["status"] for p in payments["results"]] == ["CAPTURED"], payments
+    assert [p["status"] for p in payments["results"]] == ["SUCCEEDED"], payments
 
 
 def _free_port() -> int:
