@@ -25,7 +25,7 @@ status: ## show each component of the local stack and its state
 	ci/stack/status
 
 ## Tests (tox environments in tox.ini; each bootstraps first, seconds when warm).
-.PHONY: test lint unit order-go stack-test charts cluster-test e2e chaos
+.PHONY: test lint unit order-go stack-test charts cluster-test pods-test e2e chaos
 # The control plane's cold build (~15-25 min) runs in the background at nice 19 while the envs before
 # `cluster` run; the cluster env waits for it (ci/build-kubernetes).
 test: ## every test the project has, as CI runs it
@@ -48,6 +48,9 @@ charts: ## helm lint, render matrix, schema validation, chart policies
 
 cluster-test: ## umbrella install/upgrade/rollback/uninstall on a real Kubernetes control plane (kwok nodes)
 	ci/bootstrap && ci/tox -e cluster
+
+pods-test: ## the umbrella's own containers on a real one-node cluster: bundled profile, e2e scenarios through the NodePort (docs/kubernetes-here.md)
+	ci/bootstrap && ci/tox -e pods
 
 e2e: ## the local stack end to end through the gateway
 	ci/bootstrap && ci/tox -e e2e

@@ -22,6 +22,14 @@ RUN_DIR="${MUSICCORP_RUN_DIR:-$ROOT/.run}"
 export MUSICCORP_CACHE VENV TOOLS_BIN KAFKA_HOME ZIPKIN_JAR PG_BIN RUN_DIR ROOT
 export PATH="$VENV/bin:$TOOLS_BIN:$PATH"
 
+# The real node of `make pods-test` (ci/node, docs/kubernetes-here.md): its address on a port-less
+# bridge, the pods' subnet, the Services' range with the API server's and the cluster DNS's address.
+NODE_ADDRESS=10.86.0.1
+POD_SUBNET=10.87.0.0/24
+SERVICE_SUBNET=10.96.0.0/24
+API_SERVICE_ADDRESS=10.96.0.1
+DNS_ADDRESS=10.96.0.10
+
 # Progress output: every long step says what it does, and failures say why.
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 ok()   { printf '    \033[32mok\033[0m %s\n' "$*" >&2; }

@@ -4,6 +4,11 @@ A fixture starts a component through the same scripts as `make up` (ci/stack/*) 
 running, and stops at the end of the session only what it started itself, so a stack a developer
 started with `make up` stays up. Set MUSICCORP_KEEP_STACK=1 to leave everything running.
 A component that cannot be started makes its tests fail (error), never skip.
+
+The end-to-end suites can be pointed at another deployment of the shop instead (the umbrella on a
+real node, tests/pods): MUSICCORP_E2E_GATEWAY_URL is then the gateway (`stack` starts nothing) and
+MUSICCORP_E2E_SECRETS a KEY=VALUE file with that deployment's admin login
+(DJANGO_SUPERUSER_USERNAME, DJANGO_SUPERUSER_PASSWORD).
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 STACK = ROOT / "ci" / "stack"
 RUN_DIR = Path(os.environ.get("MUSICCORP_RUN_DIR", ROOT / ".run"))
 GATEWAY_URL = "http://localhost:8080"
+# Another deployment's gateway and admin login (see above); unset: the local stack.
+E2E_GATEWAY_URL = os.environ.get("MUSICCORP_E2E_GATEWAY_URL", "")
+E2E_SECRETS = os.environ.get("MUSICCORP_E2E_SECRETS", "")
 
 sys.path.insert(0, str(STACK))
 
@@ -41,8 +49,8 @@ def _is_up(component: str) -> bool:
 
 
 def read_secrets() -> dict[str, str]:
-    """The generated secrets of the run dir (written by ci/stack/secrets)."""
-    path = RUN_DIR / "secrets.env"
+    """The generated secrets of the run dir (written by ci/stack/secrets), or MUSICCORP_E2E_SECRETS."""
+    path = Path(E2E_SECRETS) if E2E_SECRETS else RUN_DIR / "secrets.env"
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return {key: value for key, value in pairs}
 
@@ -92,6 +100,10 @@ class _StartedComponents:
 @pytest.fixture(scope="session")
 def stack_components() -> Iterator[_StartedComponents]:
     started = _StartedComponents()
+    if E2E_GATEWAY_URL:
+        # Another deployment: nothing of the local stack is started or needed.
+        yield started
+        return
     run_stack_script("secrets")
     yield started
     started.stop_started()
@@ -124,7 +136,10 @@ def postgres(stack_components: _StartedComponents) -> Postgres:
 
 @pytest.fixture(scope="session")
 def stack(stack_components: _StartedComponents) -> str:
-    """The whole local stack (what `make up` starts); returns the gateway's URL."""
+    """The whole local stack (what `make up` starts); returns the gateway's URL. With
+    MUSICCORP_E2E_GATEWAY_URL set: that gateway, nothing started."""
+    if E2E_GATEWAY_URL:
+        return E2E_GATEWAY_URL.rstrip("/")
     stack_components.ensure("postgres", "kafka", "services", "gateway")
     return GATEWAY_URL
 

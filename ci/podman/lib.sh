@@ -22,7 +22,14 @@ POSTGRES_IMAGE="localhost/musiccorp/postgres:$POSTGRES_MAJOR"
 POSTGRES_OFFICIAL_IMAGE="docker.io/library/postgres:$POSTGRES_MAJOR"
 KAFKA_IMAGE="localhost/musiccorp/kafka:$KAFKA_VERSION"
 KAFKA_OFFICIAL_IMAGE="docker.io/apache/kafka:$KAFKA_VERSION"
+# The gateway of the umbrella's bundled profile: Debian's nginx under the official name and the
+# chart's tag (gateway.nginx.image.tag), which the chart's nginx.conf does not outgrow.
+NGINX_IMAGE="localhost/musiccorp/nginx:1.22"
+NGINX_CHART_TAG="$(sed -n '/^  nginx:$/,/tag:/ s/^ *tag: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/charts/umbrella/values.yaml")"
+[ -n "$NGINX_CHART_TAG" ] || die "no gateway.nginx.image.tag in charts/umbrella/values.yaml"
+NGINX_OFFICIAL_IMAGE="docker.io/library/nginx:$NGINX_CHART_TAG"
 export DEBIAN_BASE_IMAGE PYTHON_BASE_IMAGE POSTGRES_IMAGE POSTGRES_OFFICIAL_IMAGE KAFKA_IMAGE KAFKA_OFFICIAL_IMAGE
+export NGINX_IMAGE NGINX_OFFICIAL_IMAGE
 
 # The variables testcontainers-python needs to drive podman's Docker-compatible API:
 # ryuk (the reaper) cannot be pulled, and docker_host mode avoids asking the engine for the

@@ -6,6 +6,7 @@ and the gateway on :8080. Every request goes through the gateway.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,8 @@ import requests
 pytestmark = pytest.mark.e2e
 
 SAGA_TIMEOUT = 60
-INVENTORY_DIRECT = "http://127.0.0.1:5002"
+# Inventory's own port (stock writes are not routed); another deployment's: MUSICCORP_E2E_INVENTORY_URL.
+INVENTORY_DIRECT = os.environ.get("MUSICCORP_E2E_INVENTORY_URL", "http://127.0.0.1:5002")
 
 
 @pytest.fixture(scope="module")
