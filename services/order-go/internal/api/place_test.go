@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -318,8 +320,22 @@ func TestCatalogDownIs503BeforeAnythingIsReserved(t *testing.T) {
 
 func TestAFailingCommitReleasesTheReservations(t *testing.T) {
 	f := newFixture(t)
-	// The outbox insert fails inside the transaction: a topic longer than its column's 200.
-	f.server.Outbox = events.NewPublisher(events.Config{TopicPrefix: strings.Repeat("x", 250)}, f.schemas)
+	// order.placed fails its validation inside the transaction: schemas without its schema.
+	dir := t.TempDir()
+	for _, name := range []string{"_defs.json", "envelope.v1.json"} {
+		raw, err := os.ReadFile(filepath.Join("../..", events.DefaultSchemaDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schemas, err := events.LoadSchemas(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.server.Outbox = events.NewPublisher(events.Config{}, schemas)
 	response := f.do(t, "POST", "/orders", good())
 	if response.Code != 500 || decode(t, response)["detail"] != "Internal server error." {
 		t.Errorf("%d %s", response.Code, response.Body)
