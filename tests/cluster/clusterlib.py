@@ -35,6 +35,40 @@ sys.path.insert(0, str(ROOT / "ci"))
 import upstream_charts  # noqa: E402  (ci/ is not a package)
 
 
+def terminal_progress(request: pytest.FixtureRequest, label: str) -> Callable[[str], None]:
+    """A function printing a line on the terminal while the tests run (output capture aside), with
+    the elapsed time."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    start = time.monotonic()
+
+    def say(message: str) -> None:
+        line = f"[{label} {time.monotonic() - start:6.1f}s] {message}"
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            print(line)
+
+    return say
+
+
+def bound_volume(namespace: str, claim: str, size: str, host_path: dict, reclaim: str) -> dict:
+    """A hostPath PersistentVolume bound in advance to one claim of the release: these clusters have
+    no provisioner (a real cluster's default StorageClass makes them)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": f"{namespace}-{claim}"},
+        "spec": {
+            "capacity": {"storage": size},
+            "accessModes": ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": reclaim,
+            "storageClassName": "",
+            "hostPath": host_path,
+            "claimRef": {"namespace": namespace, "name": claim},
+        },
+    }
+
+
 def tool(name: str) -> str:
     path = TOOLS_BIN / name
     if not os.access(path, os.X_OK):

@@ -5,28 +5,16 @@ again with ci/cluster down), the CRDs installed once, and an offline copy of the
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from clusterlib import ROOT, Cluster, install_crds, run
+from clusterlib import ROOT, Cluster, install_crds, run, terminal_progress
 
 
 @pytest.fixture(scope="session")
 def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """Print a line on the terminal while the tests run (output capture aside), with the elapsed time."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    start = time.monotonic()
-
-    def say(message: str) -> None:
-        line = f"[cluster {time.monotonic() - start:6.1f}s] {message}"
-        if reporter is not None:
-            reporter.write_line(line)
-        else:
-            print(line)
-
-    return say
+    return terminal_progress(request, "cluster")
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from clusterlib import (
     Cluster,
     Variant,
     assert_everything_rolled_out,
+    bound_volume,
     create_restricted_namespace,
     helm_install,
     namespaced_types,
@@ -33,22 +34,9 @@ CLAIMS = {"data-musiccorp-postgres-0": "1Gi", "data-musiccorp-kafka-0": "2Gi"}
 
 
 def volumes(namespace: str) -> list[dict]:
-    """A PersistentVolume per claim, bound to it in advance: this cluster has no provisioner (kwok
-    never mounts it; a real cluster's default StorageClass makes them)."""
+    """A PersistentVolume per claim (kwok never mounts it)."""
     return [
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolume",
-            "metadata": {"name": f"{namespace}-{claim}"},
-            "spec": {
-                "capacity": {"storage": size},
-                "accessModes": ["ReadWriteOnce"],
-                "persistentVolumeReclaimPolicy": "Delete",
-                "storageClassName": "",
-                "hostPath": {"path": f"/var/lib/musiccorp-test/{namespace}/{claim}"},
-                "claimRef": {"namespace": namespace, "name": claim},
-            },
-        }
+        bound_volume(namespace, claim, size, {"path": f"/var/lib/musiccorp-test/{namespace}/{claim}"}, "Delete")
         for claim, size in CLAIMS.items()
     ]
 

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
-from clusterlib import RELEASE, Cluster, create_restricted_namespace, run  # noqa: E402
+from clusterlib import RELEASE, Cluster, bound_volume, create_restricted_namespace, run, terminal_progress  # noqa: E402
 
 NAMESPACE = "musiccorp-pods"
 NODE_PORT = 30080
@@ -39,17 +39,7 @@ class Release:
 
 @pytest.fixture(scope="session")
 def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    start = time.monotonic()
-
-    def say(message: str) -> None:
-        line = f"[pods {time.monotonic() - start:6.1f}s] {message}"
-        if reporter is not None:
-            reporter.write_line(line)
-        else:
-            print(line)
-
-    return say
+    return terminal_progress(request, "pods")
 
 
 @pytest.fixture(scope="session")
@@ -128,21 +118,7 @@ def _volumes(namespace: str, base: Path) -> list[dict]:
         path.mkdir(parents=True, exist_ok=True)
         os.chown(path, uid, uid)
         path.chmod(0o700)
-        volumes.append(
-            {
-                "apiVersion": "v1",
-                "kind": "PersistentVolume",
-                "metadata": {"name": f"{namespace}-{claim}"},
-                "spec": {
-                    "capacity": {"storage": size},
-                    "accessModes": ["ReadWriteOnce"],
-                    "persistentVolumeReclaimPolicy": "Retain",
-                    "storageClassName": "",
-                    "hostPath": {"path": str(path), "type": "Directory"},
-                    "claimRef": {"namespace": namespace, "name": claim},
-                },
-            }
-        )
+        volumes.append(bound_volume(namespace, claim, size, {"path": str(path), "type": "Directory"}, "Retain"))
     return volumes
 
 
