@@ -8,10 +8,10 @@ package config
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"strconv"
 	"strings"
 	"time"
+
+	"musiccorp/order-go/internal/env"
 )
 
 // Config is every setting order-go reads.
@@ -40,28 +40,28 @@ type Config struct {
 
 // Load reads the environment; an error names the variable that is wrong or missing.
 func Load() (Config, error) {
-	r := reader{}
+	r := env.Reader{}
 	cfg := Config{
-		BindHost:         r.str("ORDER_GO_BIND_HOST", "0.0.0.0"),
-		Port:             r.integer("ORDER_GO_PORT", 5006),
-		DatabaseURL:      r.str("DATABASE_URL", ""),
-		CatalogURL:       strings.TrimRight(r.str("CATALOG_URL", "http://127.0.0.1:5001"), "/"),
-		InventoryURL:     strings.TrimRight(r.str("INVENTORY_URL", "http://127.0.0.1:5002"), "/"),
-		ServiceToken:     r.str("SERVICE_TOKEN", ""),
-		SecretKey:        r.str("DJANGO_SECRET_KEY", ""),
-		PeerBudget:       r.seconds("ORDER_PEER_BUDGET_SECONDS", 10),
-		ReleaseBudget:    r.seconds("ORDER_RELEASE_BUDGET_SECONDS", 5),
+		BindHost:         r.Str("ORDER_GO_BIND_HOST", "0.0.0.0"),
+		Port:             r.Int("ORDER_GO_PORT", 5006),
+		DatabaseURL:      r.Str("DATABASE_URL", ""),
+		CatalogURL:       strings.TrimRight(r.Str("CATALOG_URL", "http://127.0.0.1:5001"), "/"),
+		InventoryURL:     strings.TrimRight(r.Str("INVENTORY_URL", "http://127.0.0.1:5002"), "/"),
+		ServiceToken:     r.Str("SERVICE_TOKEN", ""),
+		SecretKey:        r.Str("DJANGO_SECRET_KEY", ""),
+		PeerBudget:       r.Seconds("ORDER_PEER_BUDGET_SECONDS", 10),
+		ReleaseBudget:    r.Seconds("ORDER_RELEASE_BUDGET_SECONDS", 5),
 		ServiceName:      "order",
-		TrustedProxies:   r.prefixes("DJANGO_TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
-		LogLevel:         strings.ToUpper(r.str("LOG_LEVEL", "INFO")),
-		ShutdownGrace:    r.seconds("ORDER_GO_SHUTDOWN_SECONDS", 20),
-		DatabaseMaxConns: int32(r.integer("ORDER_GO_DATABASE_MAX_CONNS", 10)),
+		TrustedProxies:   prefixes(&r, "DJANGO_TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
+		LogLevel:         strings.ToUpper(r.Str("LOG_LEVEL", "INFO")),
+		ShutdownGrace:    r.Seconds("ORDER_GO_SHUTDOWN_SECONDS", 20),
+		DatabaseMaxConns: int32(r.Int("ORDER_GO_DATABASE_MAX_CONNS", 10)),
 	}
 	if cfg.DatabaseURL == "" {
-		r.errs = append(r.errs, "DATABASE_URL is required but not set")
+		r.Fail("DATABASE_URL is required but not set")
 	}
-	if len(r.errs) > 0 {
-		return Config{}, fmt.Errorf("configuration: %s", strings.Join(r.errs, "; "))
+	if err := r.Err(); err != nil {
+		return Config{}, err
 	}
 	return cfg, nil
 }
@@ -71,42 +71,10 @@ func (c Config) Addr() string {
 	return fmt.Sprintf("%s:%d", c.BindHost, c.Port)
 }
 
-type reader struct{ errs []string }
-
-func (r *reader) str(name, fallback string) string {
-	if value := os.Getenv(name); value != "" {
-		return value
-	}
-	return fallback
-}
-
-func (r *reader) integer(name string, fallback int) int {
-	value := os.Getenv(name)
-	if value == "" {
-		return fallback
-	}
-	n, err := strconv.Atoi(value)
-	if err != nil {
-		r.errs = append(r.errs, fmt.Sprintf("%s=%q is not an integer", name, value))
-	}
-	return n
-}
-
-func (r *reader) seconds(name string, fallback float64) time.Duration {
-	value, seconds := os.Getenv(name), fallback
-	if value != "" {
-		parsed, err := strconv.ParseFloat(value, 64)
-		if err != nil || parsed < 0 {
-			r.errs = append(r.errs, fmt.Sprintf("%s=%q is not a number of seconds", name, value))
-		}
-		seconds = parsed
-	}
-	return time.Duration(seconds * float64(time.Second))
-}
-
-func (r *reader) prefixes(name, fallback string) []netip.Prefix {
+// prefixes reads a comma-separated list of addresses and networks.
+func prefixes(r *env.Reader, name, fallback string) []netip.Prefix {
 	var out []netip.Prefix
-	for _, item := range strings.Split(r.str(name, fallback), ",") {
+	for _, item := range strings.Split(r.Str(name, fallback), ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
@@ -119,7 +87,7 @@ func (r *reader) prefixes(name, fallback string) []netip.Prefix {
 		}
 		prefix, err := netip.ParsePrefix(item)
 		if err != nil {
-			r.errs = append(r.errs, fmt.Sprintf("%s: %q is not an address or network", name, item))
+			r.Fail(fmt.Sprintf("%s: %q is not an address or network", name, item))
 			continue
 		}
 		out = append(out, prefix.Masked())

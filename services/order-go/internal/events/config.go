@@ -2,11 +2,11 @@ package events
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"musiccorp/order-go/internal/env"
 )
 
 // GroupID is the consumer group of the order service: the Django consumer's
@@ -77,39 +77,39 @@ const DefaultSchemaDir = "../common/src/musiccorp_common/events/schemas"
 
 // ConfigFromEnv reads the Config from the environment; an unparsable number is an error.
 func ConfigFromEnv() (Config, error) {
-	r := envReader{}
+	r := env.Reader{}
 	cfg := Config{
-		BootstrapServers:        splitList(r.str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
-		SecurityProtocol:        strings.ToUpper(r.str("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")),
-		SASLMechanism:           strings.ToUpper(r.str("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")),
-		SASLUsername:            r.str("KAFKA_SASL_USERNAME", ""),
-		SASLPassword:            r.str("KAFKA_SASL_PASSWORD", ""),
+		BootstrapServers:        splitList(r.Str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
+		SecurityProtocol:        strings.ToUpper(r.Str("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")),
+		SASLMechanism:           strings.ToUpper(r.Str("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")),
+		SASLUsername:            r.Str("KAFKA_SASL_USERNAME", ""),
+		SASLPassword:            r.Str("KAFKA_SASL_PASSWORD", ""),
 		GroupID:                 GroupID,
-		TopicPrefix:             r.str("EVENTS_TOPIC_PREFIX", ""),
-		SchemaDir:               r.str("EVENTS_SCHEMA_DIR", DefaultSchemaDir),
-		MaxAttempts:             r.int("EVENTS_MAX_ATTEMPTS", 3),
-		RetryBackoff:            r.seconds("EVENTS_RETRY_BACKOFF_SECONDS", 0.5),
-		TransientBackoffMax:     r.seconds("EVENTS_TRANSIENT_BACKOFF_MAX_SECONDS", 15),
-		HandlerStatementTimeout: r.millis("EVENTS_HANDLER_STATEMENT_TIMEOUT_MS", 5000),
-		HandlerLockTimeout:      r.millis("EVENTS_HANDLER_LOCK_TIMEOUT_MS", 2000),
-		MaxConsecutiveKafkaErrs: r.int("EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS", 30),
-		MaxPollInterval:         r.millis("EVENTS_MAX_POLL_INTERVAL_MS", 300000),
-		ConsumerBatchSize:       r.int("EVENTS_CONSUMER_BATCH_SIZE", 100),
-		ConsumerCommitInterval:  r.millis("EVENTS_CONSUMER_COMMIT_INTERVAL_MS", 1000),
-		PublishTimeout:          r.millis("EVENTS_PUBLISH_TIMEOUT_MS", 10000),
-		RelayBatchSize:          r.int("EVENTS_RELAY_BATCH_SIZE", 200),
-		RelayIdle:               r.seconds("EVENTS_RELAY_IDLE_SECONDS", 1),
-		RelayCoalesce:           r.millisFloat("EVENTS_RELAY_COALESCE_MS", 5),
-		RelayLease:              r.seconds("EVENTS_RELAY_LEASE_SECONDS", 60),
-		RelayBackoff:            r.seconds("EVENTS_RELAY_BACKOFF_SECONDS", 1),
-		RelayMaxBackoff:         r.seconds("EVENTS_RELAY_MAX_BACKOFF_SECONDS", 60),
-		RelayMaxAttempts:        r.int("EVENTS_RELAY_MAX_ATTEMPTS", 20),
-		PaymentTimeout:          r.seconds("ORDER_PAYMENT_TIMEOUT_SECONDS", 900),
-		PendingDeadline:         r.seconds("ORDER_PENDING_DEADLINE_SECONDS", 600),
-		PaidDeadline:            r.seconds("ORDER_PAID_DEADLINE_SECONDS", 1800),
+		TopicPrefix:             r.Str("EVENTS_TOPIC_PREFIX", ""),
+		SchemaDir:               r.Str("EVENTS_SCHEMA_DIR", DefaultSchemaDir),
+		MaxAttempts:             r.Int("EVENTS_MAX_ATTEMPTS", 3),
+		RetryBackoff:            r.Seconds("EVENTS_RETRY_BACKOFF_SECONDS", 0.5),
+		TransientBackoffMax:     r.Seconds("EVENTS_TRANSIENT_BACKOFF_MAX_SECONDS", 15),
+		HandlerStatementTimeout: r.Millis("EVENTS_HANDLER_STATEMENT_TIMEOUT_MS", 5000),
+		HandlerLockTimeout:      r.Millis("EVENTS_HANDLER_LOCK_TIMEOUT_MS", 2000),
+		MaxConsecutiveKafkaErrs: r.Int("EVENTS_MAX_CONSECUTIVE_KAFKA_ERRORS", 30),
+		MaxPollInterval:         r.Millis("EVENTS_MAX_POLL_INTERVAL_MS", 300000),
+		ConsumerBatchSize:       r.Int("EVENTS_CONSUMER_BATCH_SIZE", 100),
+		ConsumerCommitInterval:  r.Millis("EVENTS_CONSUMER_COMMIT_INTERVAL_MS", 1000),
+		PublishTimeout:          r.Millis("EVENTS_PUBLISH_TIMEOUT_MS", 10000),
+		RelayBatchSize:          r.Int("EVENTS_RELAY_BATCH_SIZE", 200),
+		RelayIdle:               r.Seconds("EVENTS_RELAY_IDLE_SECONDS", 1),
+		RelayCoalesce:           r.Millis("EVENTS_RELAY_COALESCE_MS", 5),
+		RelayLease:              r.Seconds("EVENTS_RELAY_LEASE_SECONDS", 60),
+		RelayBackoff:            r.Seconds("EVENTS_RELAY_BACKOFF_SECONDS", 1),
+		RelayMaxBackoff:         r.Seconds("EVENTS_RELAY_MAX_BACKOFF_SECONDS", 60),
+		RelayMaxAttempts:        r.Int("EVENTS_RELAY_MAX_ATTEMPTS", 20),
+		PaymentTimeout:          r.Seconds("ORDER_PAYMENT_TIMEOUT_SECONDS", 900),
+		PendingDeadline:         r.Seconds("ORDER_PENDING_DEADLINE_SECONDS", 600),
+		PaidDeadline:            r.Seconds("ORDER_PAID_DEADLINE_SECONDS", 1800),
 	}
-	if r.err != nil {
-		return Config{}, r.err
+	if err := r.Err(); err != nil {
+		return Config{}, err
 	}
 	return cfg, cfg.Validate()
 }
@@ -157,51 +157,6 @@ func (c Config) sasl() bool { return strings.HasPrefix(c.SecurityProtocol, "SASL
 
 // flushTimeout: a little beyond the delivery timeout, so every produced row has its report.
 func (c Config) flushTimeout() time.Duration { return c.PublishTimeout + 2*time.Second }
-
-type envReader struct{ err error }
-
-func (r *envReader) str(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func (r *envReader) int(name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil && r.err == nil {
-		r.err = fmt.Errorf("environment variable %s=%q is not an integer", name, v)
-	}
-	return n
-}
-
-func (r *envReader) float(name string, def float64) float64 {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil && r.err == nil {
-		r.err = fmt.Errorf("environment variable %s=%q is not a number", name, v)
-	}
-	return f
-}
-
-func (r *envReader) seconds(name string, def float64) time.Duration {
-	return time.Duration(r.float(name, def) * float64(time.Second))
-}
-
-func (r *envReader) millis(name string, def int) time.Duration {
-	return time.Duration(r.int(name, def)) * time.Millisecond
-}
-
-func (r *envReader) millisFloat(name string, def float64) time.Duration {
-	return time.Duration(r.float(name, def) * float64(time.Millisecond))
-}
 
 func splitList(s string) []string {
 	var out []string
