@@ -56,6 +56,8 @@ _java() {
 { _defaults; _from_env; } > "$CONFIG"
 if [ ! -f "$STATE/data/meta.properties" ]; then
   cluster_id="${CLUSTER_ID:-$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')}"
+  # Never a leading "-": the storage tool would read the id as an option (1 in 64 random ids).
+  cluster_id="${cluster_id/#-/A}"
   (_java kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" -c "$CONFIG") >/dev/null
 fi
 _java kafka.Kafka "$CONFIG"
