@@ -7,6 +7,8 @@ schema gets the same definition at that place; the rest of the umbrella's schema
 Helm cannot `$ref` a file of another chart offline (helm 4 resolves a relative `$ref` against
 `file:///`, not the chart, and a packaged subchart has no path at all), so each service chart
 carries a generated copy; tests/charts/test_generated_schemas.py fails when a copy is stale.
+A service chart with keys of its own (order: implementations, go) lists them in
+`values.schema.extra.json` beside values.yaml (its "properties"), added to that chart's copy.
 
     python ci/chart_schemas.py          # rewrite the copies
     python ci/chart_schemas.py --check  # exit 1 and name the stale ones
@@ -47,6 +49,14 @@ def schema_for(chart: Path) -> str:
         "title": f"{chart.name} chart values (the keys the musiccorp-common library reads)",
     }
     schema.pop("title", None)
+    extra = chart / "values.schema.extra.json"
+    if extra.exists():
+        own = json.loads(extra.read_text())["properties"]
+        clash = sorted(own.keys() & schema["properties"].keys())
+        if clash:
+            raise SystemExit(f"{extra.relative_to(ROOT)}: {clash} are library keys already")
+        schema["properties"] = {**schema["properties"], **own}
+        generated["$comment"] += f" Plus the chart's own keys from {extra.relative_to(ROOT)}."
     return json.dumps({**generated, **schema}, indent=2) + "\n"
 
 

@@ -9,6 +9,12 @@ per route for the shell scripts.
 Besides where a prefix goes, a route says what is exposed (issue 8): `methods` (the HTTP methods
 the gateway lets through, all when absent) and `limits` (per-client rate limits on one service
 path, optionally one method). `gateway.bodySizeLimit` caps every request body.
+
+A route may lead to a second implementation of a service rather than a service (issue 13:
+/api/order-go -> order-go, the Go order service): `implements` names the service and
+`implementation` the entry of that service's `implementations` value that enables it. Such a
+route has no database, credential or Django project of its own, so `routes.py services|prefixes`
+(the stack scripts' lists) leave it out.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ class Route:
     admin: bool = False
     methods: tuple[str, ...] = ()
     limits: tuple[RateLimit, ...] = ()
+    implements: str | None = None
+    implementation: str | None = None
 
     @property
     def read_only(self) -> bool:
@@ -92,6 +100,9 @@ def _parse_route(index: int, raw: object) -> Route:
     if not prefix.startswith("/") or any(c in prefix for c in " {};$()|?*+\\"):
         raise RouteTableError(f"gateway.routes[{index}].prefix {raw['prefix']!r} is not a plain path")
     where = f"gateway.routes[{index}]"
+    implements, implementation = raw.get("implements"), raw.get("implementation")
+    if (implements is None) != (implementation is None):
+        raise RouteTableError(f"{where}: implements and implementation go together")
     return Route(
         prefix=prefix,
         service=str(raw["service"]),
@@ -99,6 +110,8 @@ def _parse_route(index: int, raw: object) -> Route:
         admin=bool(raw.get("admin", False)),
         methods=_parse_methods(where, raw.get("methods")),
         limits=tuple(_parse_limit(f"{where}.limits[{i}]", lim) for i, lim in enumerate(raw.get("limits") or [])),
+        implements=None if implements is None else str(implements),
+        implementation=None if implementation is None else str(implementation),
     )
 
 
@@ -142,6 +155,8 @@ def main(argv: list[str]) -> int:
         print("usage: routes.py services|prefixes", file=sys.stderr)
         return 2
     for route in load_routes():
+        if route.implements:
+            continue
         print(route.service, getattr(route, columns[argv[1]]))
     return 0
 

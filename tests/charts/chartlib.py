@@ -44,6 +44,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "umbrella-production": ("umbrella", ["-f", str(PRODUCTION_VALUES), "-f", str(VALUES / "production.yaml"), *MONITORING_API]),
     "umbrella-gatewayapi": ("umbrella", ["-f", str(VALUES / "gatewayapi.yaml")]),
     "umbrella-monitoring-off": ("umbrella", ["-f", str(VALUES / "monitoring-off.yaml"), *MONITORING_API]),
+    # order.implementations (issue 13): order-go alone, and beside the Django order.
+    "umbrella-order-go": ("umbrella", ["-f", str(VALUES / "order-go.yaml"), *MONITORING_API]),
+    "umbrella-order-both": ("umbrella", ["-f", str(VALUES / "order-both.yaml"), *MONITORING_API]),
 }
 
 

@@ -5,8 +5,19 @@ first (musiccorp-common.values.init), then validation runs so a bad value fails 
 any object is emitted. Each resource define emits nothing when disabled.
 */}}
 {{- define "musiccorp-common.loader.all" -}}
-{{- include "musiccorp-common.values.init" . -}}
-{{- include "musiccorp-common.validate.values" . -}}
+{{- include "musiccorp-common.loader.except" (dict "root" . "skip" list) -}}
+{{- end -}}
+
+{{/*
+musiccorp-common.loader.except: loader.all without the resource defines named in skip, for a
+service chart that replaces some of the library's objects (order with only order-go:
+charts/order/templates/all.yaml). Call with (dict "root" $ "skip" (list "musiccorp-common.deployment.web")).
+*/}}
+{{- define "musiccorp-common.loader.except" -}}
+{{- $root := .root -}}
+{{- $skip := .skip -}}
+{{- include "musiccorp-common.values.init" $root -}}
+{{- include "musiccorp-common.validate.values" $root -}}
 {{- $resources := list
   "musiccorp-common.serviceaccount.app"
   "musiccorp-common.configmap.env"
@@ -28,7 +39,8 @@ any object is emitted. Each resource define emits nothing when disabled.
   "musiccorp-common.monitoring.prometheusrule"
 }}
 {{- range $resources }}
-{{- $doc := include . $ | trim }}
+{{- $doc := "" }}
+{{- if not (has . $skip) }}{{ $doc = include . $root | trim }}{{ end }}
 {{- if $doc }}
 ---
 {{ $doc }}

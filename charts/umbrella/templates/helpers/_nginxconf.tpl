@@ -13,7 +13,7 @@ to stdout/stderr, no `user` directive.
 */}}
 {{- define "musiccorp.gateway.nginxConf" -}}
 {{- $n := .Values.gateway.nginx -}}
-{{- $enabled := include "musiccorp.services.enabled" . | fromJsonArray -}}
+{{- $enabled := include "musiccorp.routes.enabled" . | fromJsonArray -}}
 # Rendered by the musiccorp chart from gateway.routes (templates/helpers/_nginxconf.tpl).
 worker_processes 1;
 pid /tmp/nginx.pid;
@@ -123,7 +123,7 @@ http {
         }
 {{- else }}
 
-        # {{ $route.prefix }} -> {{ $route.service }}: not installed ({{ $route.service }}.enabled is false)
+        # {{ $route.prefix }} -> {{ $route.service }}: not installed ({{ if $route.implements }}{{ $route.implements }}.implementations has no {{ $route.implementation }}{{ else }}{{ $route.service }}.enabled is false{{ end }})
         location ~ ^{{ $route.prefix }}(/|$) {
             add_header X-Correlation-ID $correlation_id always;
             return 503 '{"detail": "service not deployed: {{ $route.service }}"}\n';
