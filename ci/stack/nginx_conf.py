@@ -265,9 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "--deployed",
         help="comma-separated services to route (default: those with services/<svc>/manage.py; 'all' for every route)",
     )
-    parser.add_argument(
-        "--order-impl", choices=ORDER_IMPLS, default="python", help="which order service runs (ORDER_IMPL)"
-    )
+    parser.add_argument("--order-impl", choices=ORDER_IMPLS, default="python", help="which order service runs (ORDER_IMPL)")
     args = parser.parse_args(argv)
     routes = load_routes(args.values)
     if args.deployed == "all":
