@@ -129,3 +129,15 @@ def test_gateway_routes_order_go(tmp_path, impl, orders_port):
 def test_gateway_refuses_an_unknown_impl():
     with pytest.raises(ValueError, match="not one of python, go, both"):
         nginx_conf.with_order_impl(load_routes(), "rust")
+
+
+@pytest.mark.parametrize(
+    ("impl", "order_go", "django_admin"), [("python", False, True), ("both", True, True), ("go", True, False)]
+)
+def test_urls_name_order_go(stack_secrets, impl, order_go, django_admin):
+    env = {**os.environ, "ORDER_IMPL": impl}
+    out = subprocess.run(
+        [str(ROOT / "ci" / "stack" / "urls")], capture_output=True, text=True, env=env, timeout=60, check=True
+    ).stdout
+    assert ("http://localhost:8080/api/order-go/   direct: http://127.0.0.1:5006/" in out) is order_go
+    assert ("/api/orders/admin/" in out) is django_admin
