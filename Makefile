@@ -12,8 +12,10 @@ help: ## list the targets
 bootstrap: ## install tools into ~/.cache/musiccorp (apt, venv, helm, kafka); seconds when warm
 	ci/bootstrap
 
-up: ## start the local stack (bootstraps first), wait until healthy, print URLs and admin login
-	ci/stack/up
+# Which order service `make up` runs (docs/local-stack.md): python, go or both.
+ORDER_IMPL ?= python
+up: ## start the local stack (bootstraps first), wait until healthy, print URLs and admin login; ORDER_IMPL=python|go|both
+	ORDER_IMPL="$(ORDER_IMPL)" ci/stack/up
 
 down: ## stop everything `make up` started (state stays in .run/)
 	ci/stack/down

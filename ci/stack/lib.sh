@@ -24,6 +24,16 @@ export PROMETHEUS_PORT ZIPKIN_PORT OTLP_PORT METRICS_NAMESPACE
 # Prometheus and the trace backend run unless MUSICCORP_OBSERVABILITY=0 (then the exporters are `none`).
 observability_on() { [ "${MUSICCORP_OBSERVABILITY:-1}" != 0 ]; }
 
+# Which order service runs (ORDER_IMPL, docs/local-stack.md): python (the Django one, default), go
+# (services/order-go in its place, also behind /api/orders/) or both (order-go beside it).
+ORDER_GO_PORT=5006
+order_impl() {
+  case "${ORDER_IMPL:-python}" in
+    python|go|both) echo "${ORDER_IMPL:-python}" ;;
+    *) die "ORDER_IMPL='$ORDER_IMPL' is not one of python, go, both" ;;
+  esac
+}
+
 ensure_run_dirs() {
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$PID_DIR"
   # Postgres and nginx run as unprivileged users and must be able to reach their files in here.
