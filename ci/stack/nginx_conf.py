@@ -236,7 +236,9 @@ def with_order_impl(routes: list[Route], order_impl: str) -> list[Route]:
     if order_impl not in ORDER_IMPLS:
         raise ValueError(f"order impl {order_impl!r} is not one of {', '.join(ORDER_IMPLS)}")
     if order_impl == "python":
-        return routes
+        return routes  # the table's /api/order-go then answers 503 "not deployed"
+    # The table's own order-go entry (gateway.routes, implements: order) is replaced by this one.
+    routes = [r for r in routes if not (r.implements == "order" and r.implementation == "go")]
     order = next(r for r in routes if r.service == "order")
     order_go = dataclasses.replace(
         order,
@@ -245,6 +247,8 @@ def with_order_impl(routes: list[Route], order_impl: str) -> list[Route]:
         port=ORDER_GO_PORT,
         admin=False,
         limits=tuple(dataclasses.replace(lim, name=f"{lim.name}_go") for lim in order.limits),
+        implements="order",
+        implementation="go",
     )
     if order_impl == "go":
         routes = [dataclasses.replace(r, port=ORDER_GO_PORT) if r is order else r for r in routes]

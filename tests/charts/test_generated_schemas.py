@@ -5,8 +5,8 @@ service, and every default the library provides is described by that schema."""
 
 from __future__ import annotations
 
-import re
 import json
+import re
 import subprocess
 import sys
 

@@ -23,9 +23,7 @@ def env(container: dict) -> dict[str, dict]:
     return {e["name"]: e for e in container["env"]}
 
 
-@pytest.mark.parametrize(
-    ("setting", "django", "go"), [("python", True, False), ("go", False, True), ("both", True, True)]
-)
+@pytest.mark.parametrize(("setting", "django", "go"), [("python", True, False), ("go", False, True), ("both", True, True)])
 def test_workloads_per_setting(setting: str, django: bool, go: bool) -> None:
     docs = render_case(SETTINGS[setting])
     deployments = names(docs, "Deployment")
@@ -58,8 +56,11 @@ def test_order_go_deployment(setting: str) -> None:
     assert "consumer" in e["ORDER_GO_WORKERS"]["value"].split(",")
     assert "EVENTS_SCHEMA_DIR" not in e  # the image's own path to the schemas stays in force
     sc = c["securityContext"]
-    assert sc["readOnlyRootFilesystem"] is True and sc["runAsNonRoot"] is True and sc["runAsUser"] == 10001
-    assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["runAsNonRoot"] is True
+    assert sc["runAsUser"] == 10001
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"]["drop"] == ["ALL"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     # It waits for the Django migrations (order-go refuses a schema it does not know).
     assert [i["name"] for i in pod["initContainers"]] == ["wait-for-migrations"]
@@ -142,7 +143,9 @@ def test_bundled_gateway_route_and_egress(setting: str, routed: bool) -> None:
     if not routed:
         assert "service not deployed: order-go" in conf
     gateway = next(
-        d for d in of_kind(docs, "NetworkPolicy") if d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/name") == "gateway"
+        d
+        for d in of_kind(docs, "NetworkPolicy")
+        if d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/name") == "gateway"
     )
     to_order_go = [
         r

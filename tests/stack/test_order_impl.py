@@ -102,13 +102,16 @@ def test_gateway_python_is_unchanged(tmp_path):
     routes = load_routes()
     assert nginx_conf.with_order_impl(routes, "python") == routes
     conf = _conf(tmp_path, "python")
-    assert "/api/order-go" not in conf
+    order_go = conf.split("location ~ ^/api/order-go(/|$)", 1)[1].split("location ", 1)[0]
+    assert "proxy_pass" not in order_go
+    assert "service not deployed: order-go" in order_go
     assert _proxy_port(conf, "/api/orders") == 5003
 
 
 @pytest.mark.parametrize(("impl", "orders_port"), [("both", 5003), ("go", 5006)])
 def test_gateway_routes_order_go(tmp_path, impl, orders_port):
     conf = _conf(tmp_path, impl)
+    assert conf.count("location ~ ^/api/order-go(/|$)") == 1
     assert _proxy_port(conf, "/api/order-go") == 5006
     assert _proxy_port(conf, "/api/orders") == orders_port
     # The order route's per-client placement limit holds for order-go too, in its own zone.
