@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,8 @@ from pathlib import Path
 import nginx_conf
 import pytest
 from routes import Route, RouteTableError, load_routes
+
+from .nginx_check import assert_nginx_accepts
 
 ROUTES = load_routes()
 
@@ -114,18 +115,8 @@ def test_route_table_rejects_duplicates_and_bad_prefixes(tmp_path):
 
 @pytest.mark.parametrize("deployed", ["all", "catalog", ""])
 def test_generated_config_passes_nginx_t(tmp_path, deployed):
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert Path(nginx).exists(), "nginx is not installed: run ci/bootstrap"
     assert nginx_conf.main(["--run-dir", str(tmp_path), "--deployed", deployed or ","]) == 0
-    proc = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", "nginx.conf", "-e", str(tmp_path / "err.log")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "test is successful" in proc.stderr
+    assert_nginx_accepts(tmp_path / "nginx", tmp_path / "err.log")
 
 
 def test_route_objects_are_plain():
@@ -192,20 +183,12 @@ def test_ingress_server_snippet_passes_nginx_t(tmp_path):
     """The generated global snippet of ingress-nginx (ci/ingress_snippet.py) is valid server config."""
     script = Path(nginx_conf.__file__).resolve().parents[1] / "ingress_snippet.py"
     snippet = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     conf = tmp_path / "nginx.conf"
     conf.write_text(
         f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n  server {{\n    listen 127.0.0.1:8080;\n"
         f"{snippet}    location / {{ return 200; }}\n  }}\n}}\n"
     )
-    proc = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path), "-c", "nginx.conf", "-e", str(tmp_path / "err.log")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    assert_nginx_accepts(tmp_path, tmp_path / "err.log")
 
 
 def test_stack_service_list_leaves_out_second_implementations():

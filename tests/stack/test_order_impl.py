@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import nginx_conf
 import pytest
 from routes import load_routes
 
+from .nginx_check import assert_nginx_accepts
 from .test_supervisor_config import ROOT, render
 
 pytestmark = pytest.mark.stack
@@ -117,16 +117,7 @@ def test_gateway_routes_order_go(tmp_path, impl, orders_port):
     # The order route's per-client placement limit holds for order-go too, in its own zone.
     assert "zone=order_placement_go:1m" in conf
     assert "limit_req zone=order_placement_go" in conf.split("location ~ ^/api/order-go(/|$)", 1)[1]
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert Path(nginx).exists(), "nginx is not installed: run ci/bootstrap"
-    proc = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", "nginx.conf", "-e", str(tmp_path / "err.log")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    assert_nginx_accepts(tmp_path / "nginx", tmp_path / "err.log")
 
 
 def test_gateway_refuses_an_unknown_impl():
