@@ -74,6 +74,8 @@ def test_the_local_jobs_are_named_as_the_charts_monitors_name_them(rendered, gen
         for relabeling in endpoint.get("relabelings", [])
         if relabeling.get("targetLabel") == "job"
     }
+    # The postgres chart's exporter runs only in a cluster: the local stack has none to scrape.
+    monitors -= {"musiccorp-postgres-metrics"}
     config = yaml.safe_load((generated / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job["static_configs"][0] for job in config["scrape_configs"]}
     assert set(jobs) == monitors
