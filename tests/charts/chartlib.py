@@ -7,6 +7,7 @@ copy of charts/ so the tests never write into the working tree, and cached per s
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import os
@@ -66,24 +67,42 @@ def run(cmd: list[str], *, expect_ok: bool = True) -> subprocess.CompletedProces
     return proc
 
 
+def _temp_dir(prefix: str) -> Path:
+    """A directory removed when the test session's interpreter exits."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 @functools.cache
 def charts_copy() -> Path:
     """A private copy of charts/ with every service chart's library dependency built."""
-    tmp = Path(tempfile.mkdtemp(prefix="musiccorp-charts-"))
+    tmp = _temp_dir("musiccorp-charts-")
     shutil.copytree(ROOT / "charts", tmp / "charts", ignore=shutil.ignore_patterns("*.tgz"))
     for service in SERVICES:
         run([helm_path(), "dependency", "build", str(tmp / "charts" / service)])
     return tmp / "charts"
 
 
-def template(chart: str, args: list[str], *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """`helm template` of a service chart, or ci/render-umbrella for the umbrella."""
-    helm_path()
-    if chart == "umbrella":
-        return run([str(ROOT / "ci" / "render-umbrella"), *args], expect_ok=expect_ok)
-    return run(
-        [helm_path(), "template", "musiccorp", str(charts_copy() / chart), "--namespace", "musiccorp", *args], expect_ok=expect_ok
-    )
+@functools.cache
+def umbrella_copy() -> Path:
+    """The umbrella with its dependencies resolved offline by ci/render-umbrella --prepare, once per
+    session: that step (helm dependency build and package of every subchart) costs more than a render."""
+    target = _temp_dir("musiccorp-umbrella-") / "offline"
+    return Path(run([str(ROOT / "ci" / "render-umbrella"), "--prepare", str(target)]).stdout.strip())
+
+
+def template(
+    chart: str, args: list[str], *, expect_ok: bool = True, release: str = "musiccorp"
+) -> subprocess.CompletedProcess[str]:
+    """`helm template` of a service chart or of the umbrella (as ci/render-umbrella renders it)."""
+    chart_dir = umbrella_copy() if chart == "umbrella" else charts_copy() / chart
+    return run([helm_path(), "template", release, str(chart_dir), "--namespace", "musiccorp", *args], expect_ok=expect_ok)
+
+
+def lint_umbrella(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """`helm lint --strict` of the umbrella (as ci/render-umbrella --lint runs it)."""
+    return run([helm_path(), "lint", "--strict", str(umbrella_copy()), "--namespace", "musiccorp", *args])
 
 
 def parse(manifest: str) -> list[dict]:

@@ -6,7 +6,7 @@ gracefully."""
 from __future__ import annotations
 
 import kubernetes_validate
-from chartlib import BUNDLED_VALUES, ROOT, of_kind, render_bundled, run, template
+from chartlib import BUNDLED_VALUES, lint_umbrella, of_kind, render_bundled, template
 
 KUBERNETES_VERSION = "1.33"
 BUNDLED = ("musiccorp-postgres", "musiccorp-kafka", "musiccorp-gateway")
@@ -22,7 +22,7 @@ def bundled_workloads() -> dict[str, dict]:
 
 
 def test_the_profile_passes_helm_lint() -> None:
-    proc = run([str(ROOT / "ci" / "render-umbrella"), "--lint", "-f", str(BUNDLED_VALUES)])
+    proc = lint_umbrella(["-f", str(BUNDLED_VALUES)])
     assert "0 chart(s) failed" in proc.stdout + proc.stderr
 
 

@@ -11,14 +11,14 @@ import base64
 from urllib.parse import urlsplit
 
 import pytest
-from chartlib import ROOT, SERVICES, of_kind, parse, run
+from chartlib import SERVICES, of_kind, parse, template
 
 SERVICE_HOST = "global.serviceDefaults.database.host"
 PG_PODS = ["--set", "global.serviceDefaults.networkPolicy.postgres.podLabels.app\\.kubernetes\\.io/name=pg"]
 
 
 def render(release: str, *args: str, expect_ok: bool = True):
-    return run([str(ROOT / "ci" / "render-umbrella"), "--release", release, *args], expect_ok=expect_ok)
+    return template("umbrella", list(args), expect_ok=expect_ok, release=release)
 
 
 def database_hosts(docs: list[dict]) -> dict[str, str]:
