@@ -51,7 +51,7 @@ charts: ## helm lint, render matrix, schema validation, chart policies
 cluster-test: ## umbrella install/upgrade/rollback/uninstall on a real Kubernetes control plane (kwok nodes)
 	ci/bootstrap && ci/tox -e cluster
 
-pods-test: ## the umbrella's own containers on a real one-node cluster: bundled profile, e2e scenarios through the NodePort (docs/kubernetes-here.md)
+pods-test: ## the umbrella's own containers on a real one-node cluster: bundled profile, e2e scenarios through the NodePort, self-healing under load, a helm upgrade + rollback under load with no failed request (docs/kubernetes-here.md)
 	ci/bootstrap && ci/tox -e pods
 
 e2e: ## the local stack end to end through the gateway

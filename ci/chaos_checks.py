@@ -15,10 +15,15 @@ new violation from one an earlier fault left behind:
 
 Besides, ``motion`` counts what is still on its way (unsent outbox rows, consumer lag): the saga
 is quiescent when that is zero and nothing changes any more.
+
+The local stack's campaign (ci/chaos.py) uses a Checker in its own process. Where the databases
+and the broker are reachable only from inside (the pods of tests/pods), the same file runs there:
+`python -c "<this file>"` reads one JSON request on stdin and prints the answer (see ``serve``).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -27,10 +32,8 @@ from pathlib import Path
 import psycopg
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "stack"))
-from kafka_admin import topic_table
-
 PG = {"host": "127.0.0.1", "port": 55432}
+KAFKA = {"bootstrap.servers": "127.0.0.1:9092", "sasl.mechanism": "SCRAM-SHA-512"}
 SERVICES = ("catalog", "inventory", "order", "payment", "shipping")
 TERMINAL = ("COMPLETED", "CANCELLED")
 CATEGORIES = ("stuck", "lost", "duplicated", "leaked", "inconsistent")
@@ -53,23 +56,58 @@ class Snapshot:
     def moving(self) -> bool:
         return bool(self.error) or any(self.motion.values())
 
+    def as_dict(self) -> dict:
+        return {
+            "violations": {c: sorted(v) for c, v in self.violations.items()},
+            "motion": self.motion,
+            "statuses": dict(self.statuses),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Snapshot:
+        snap = cls(motion=data["motion"], statuses=Counter(data["statuses"]), error=data["error"])
+        for category, keys in data["violations"].items():
+            snap.violations[category] = set(keys)
+        return snap
+
+
+def local_topic_table() -> list[dict]:
+    """The topic table of the checkout (charts/umbrella/values.yaml, through ci/stack/kafka_admin)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "stack"))
+    from kafka_admin import topic_table
+
+    return topic_table()
+
 
 class Checker:
-    def __init__(self, secrets: dict[str, str], email: str, initial_stock: dict[str, int]):
+    def __init__(
+        self,
+        secrets: dict[str, str],
+        email: str,
+        initial_stock: dict[str, int],
+        *,
+        pg: dict | None = None,
+        kafka: dict | None = None,
+        topics: list[dict] | None = None,
+    ):
+        """``pg`` (host, port), ``kafka`` (bootstrap.servers, sasl.mechanism) and ``topics`` (the
+        topic table) default to the local stack's."""
         self.secrets = secrets
         self.email = email
         self.initial_stock = initial_stock
+        self.pg = pg or PG
         self.kafka = {
-            "bootstrap.servers": "127.0.0.1:9092",
+            **KAFKA,
+            **(kafka or {}),
             "security.protocol": "SASL_PLAINTEXT",
-            "sasl.mechanism": "SCRAM-SHA-512",
             "sasl.username": secrets["KAFKA_ADMIN_USERNAME"],
             "sasl.password": secrets["KAFKA_ADMIN_PASSWORD"],
             "socket.timeout.ms": 5000,
             # Quiet: while the broker is down librdkafka logs every failed connect; a check reports its own error.
             "log_level": 0,
         }
-        table = topic_table()
+        table = topics if topics is not None else local_topic_table()
         self.group_topics: dict[str, list[str]] = defaultdict(list)
         for row in table:
             for group in row["consumers"]:
@@ -82,7 +120,7 @@ class Checker:
 
     def _query(self, service: str, sql: str, params: tuple = ()) -> list[tuple]:
         conninfo = dict(
-            PG,
+            self.pg,
             user=self.secrets["PG_SUPERUSER"],
             password=self.secrets["PG_SUPERUSER_PASSWORD"],
             dbname=f"musiccorp_{service}",
@@ -235,3 +273,24 @@ class Checker:
         for topic, count in self.dlq_counts().items():
             for n in range(self.dlq_baseline.get(topic, 0), count):
                 snap.add("inconsistent", f"{topic}: dead letter #{n + 1}")
+
+
+def serve(request: dict) -> dict:
+    """One check where the databases and the broker are: a request names the endpoints (pg, kafka),
+    the secrets, the campaign's customer email, initial stock and topic table, and either
+    ``"op": "dlq"`` (the dead-letter counts, to remember before the faults) or ``"op": "snapshot"``
+    with the accepted order ids and the remembered ``dlq_baseline``."""
+    checker = Checker(
+        request["secrets"], request["email"], request["stock"], pg=request["pg"], kafka=request["kafka"], topics=request["topics"]
+    )
+    try:
+        if request["op"] == "dlq":
+            return {"dlq": checker.dlq_counts()}
+        checker.dlq_baseline = request["dlq_baseline"]
+        return checker.snapshot(set(request["accepted"]), []).as_dict()
+    finally:
+        checker.close()
+
+
+if __name__ == "__main__":
+    json.dump(serve(json.load(sys.stdin)), sys.stdout)

@@ -29,8 +29,16 @@ def staff_auth(secrets: dict[str, str]) -> tuple[str, str]:
     return secrets["DJANGO_SUPERUSER_USERNAME"], secrets["DJANGO_SUPERUSER_PASSWORD"]
 
 
-def new_album(session: requests.Session, staff: tuple[str, str], units: int, prefix: str = "BENCH") -> str:
-    """A fresh SKU in catalog with ``units`` on hand in inventory, so the caller owns its stock."""
+def new_album(
+    session: requests.Session,
+    staff: tuple[str, str],
+    units: int,
+    prefix: str = "BENCH",
+    gateway: str = GATEWAY,
+    inventory: str = INVENTORY,
+) -> str:
+    """A fresh SKU in catalog with ``units`` on hand in inventory, so the caller owns its stock
+    (``gateway`` and ``inventory``: another deployment's addresses, e.g. the pods of tests/pods)."""
     sku = f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
     album = {
         "sku": sku,
@@ -41,8 +49,8 @@ def new_album(session: requests.Session, staff: tuple[str, str], units: int, pre
         "price": "9.99",
         "currency": "EUR",
     }
-    session.post(f"{GATEWAY}/api/catalog/albums", json=album, auth=staff, timeout=10).raise_for_status()
-    session.put(f"{INVENTORY}/stock/{sku}", json={"on_hand": units}, auth=staff, timeout=10).raise_for_status()
+    session.post(f"{gateway}/api/catalog/albums", json=album, auth=staff, timeout=10).raise_for_status()
+    session.put(f"{inventory}/stock/{sku}", json={"on_hand": units}, auth=staff, timeout=10).raise_for_status()
     return sku
 
 

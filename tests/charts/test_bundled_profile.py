@@ -146,3 +146,23 @@ def test_clashing_with_the_external_charts_fails_naming_the_key() -> None:
         proc = template("umbrella", ["-f", str(BUNDLED_VALUES), "--set", setting], expect_ok=False)
         assert proc.returncode != 0, setting
         assert message in proc.stderr, (setting, proc.stderr[-500:])
+
+
+def test_web_pods_answer_probes_while_busy() -> None:
+    """Zero-downtime rollouts on a small node (tests/pods/test_zero_downtime.py): two gunicorn workers
+    per web pod, so a probe is not queued behind a slow request, and 5 s before a probe fails."""
+    docs = render_bundled()
+    webs = [
+        d
+        for d in of_kind(docs, "Deployment")
+        if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") == "web"
+    ]
+    assert len(webs) == 5, [d["metadata"]["name"] for d in webs]
+    for web in webs:
+        [container] = web["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert env.get("WEB_CONCURRENCY") == "2", web["metadata"]["name"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe]["timeoutSeconds"] == 5, (web["metadata"]["name"], probe)
+        assert web["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+        assert container["lifecycle"]["preStop"]["sleep"]["seconds"] > 0

@@ -6,7 +6,6 @@ end-to-end scenarios (tests/e2e, unchanged) passing against that NodePort."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from clusterlib import RELEASE, ROOT, Cluster, assert_everything_rolled_out, tool
+from clusterlib import RELEASE, ROOT, Cluster, assert_everything_rolled_out
+from conftest import port_forward
 
 # The first test waits for the images to be imported and the release to be installed (fixtures).
 pytestmark = pytest.mark.timeout(1800)
@@ -100,49 +100,26 @@ def test_an_order_through_the_node_port_completes(release) -> None:
     assert [p["status"] for p in payments["results"]] == ["SUCCEEDED"], payments
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_e2e_scenarios_pass_through_the_node_port(cluster: Cluster, release) -> None:
     """tests/e2e as they run against the local stack, pointed at the NodePort; inventory's own port
     (stock writes are not routed through the gateway) through `kubectl port-forward` on loopback."""
-    port = _free_port()
     secrets_file = Path(tempfile.mkstemp(suffix=".env")[1])
     secrets_file.write_text("".join(f"{k}={v}\n" for k, v in release.admin.items()))
-    forward = subprocess.Popen(
-        [tool("kubectl"), "--kubeconfig", cluster.kubeconfig, "port-forward", "-n", release.namespace,
-         "--address", "127.0.0.1", f"svc/{RELEASE}-inventory", f"{port}:http"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert forward.poll() is None, forward.stdout.read() if forward.stdout else "port-forward exited"
-            assert time.monotonic() < deadline, "kubectl port-forward to inventory did not answer in 30s"
-            time.sleep(0.5)
-        env = {
-            **os.environ,
-            "MUSICCORP_E2E_GATEWAY_URL": release.gateway,
-            "MUSICCORP_E2E_SECRETS": str(secrets_file),
-            "MUSICCORP_E2E_INVENTORY_URL": f"http://127.0.0.1:{port}",
-        }
-        cluster.progress(f"tests/e2e against {release.gateway}: {' '.join(E2E_SCENARIOS)}")
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", *E2E_SCENARIOS],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
+        with port_forward(cluster, release.namespace, f"{RELEASE}-inventory") as inventory:
+            env = {
+                **os.environ,
+                "MUSICCORP_E2E_GATEWAY_URL": release.gateway,
+                "MUSICCORP_E2E_SECRETS": str(secrets_file),
+                "MUSICCORP_E2E_INVENTORY_URL": inventory,
+            }
+            cluster.progress(f"tests/e2e against {release.gateway}: {' '.join(E2E_SCENARIOS)}")
+            proc = subprocess.run(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", *E2E_SCENARIOS],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+            )  # fmt: skip
         summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         cluster.progress(f"tests/e2e: {summary}")
         assert proc.returncode == 0, f"{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
     finally:
-        forward.terminate()
-        forward.wait(timeout=10)
         secrets_file.unlink(missing_ok=True)
