@@ -88,3 +88,12 @@ def test_no_observability_programs_with_observability_off(stack_secrets, tmp_pat
     assert not OBSERVABILITY_PROGRAMS & set(programs)
     assert {"order", "order-consumer", "watchdog"} <= set(programs)
     assert programs["order"].environment.get("OTEL_TRACES_EXPORTER") == "none"
+
+
+def test_gunicorn_threads_per_service_win_over_the_stack_wide_setting(stack_secrets, tmp_path):
+    programs = render(tmp_path, {}, GUNICORN_THREADS="3", GUNICORN_THREADS_INVENTORY="2")
+    assert programs["inventory"].environment["GUNICORN_THREADS"] == "2"
+    assert programs["order"].environment["GUNICORN_THREADS"] == "3"
+    programs = render(tmp_path, {}, GUNICORN_THREADS="", GUNICORN_THREADS_CATALOG="4")
+    assert programs["catalog"].environment["GUNICORN_THREADS"] == "4"
+    assert "GUNICORN_THREADS" not in programs["order"].environment
