@@ -54,16 +54,16 @@ cluster-test: ## umbrella install/upgrade/rollback/uninstall on a real Kubernete
 pods-test: ## the umbrella's own containers on a real one-node cluster: bundled profile, e2e scenarios through the NodePort, self-healing under load, a helm upgrade + rollback under load with no failed request (docs/kubernetes-here.md)
 	ci/bootstrap && ci/tox -e pods
 
-e2e: ## the local stack end to end through the gateway
-	ci/bootstrap && ci/tox -e e2e
+e2e: ## the local stack end to end through the gateway; ORDER_IMPL=python|go|both
+	ci/bootstrap && ORDER_IMPL="$(ORDER_IMPL)" ci/tox -e e2e
 
-chaos: ## fault-injection campaign: ~1,100 orders under killed processes, Kafka and PostgreSQL outages (docs/reliability.md)
-	ci/bootstrap && ci/tox -e chaos
+chaos: ## fault-injection campaign: ~1,100 orders under killed processes, Kafka and PostgreSQL outages (docs/reliability.md); ORDER_IMPL=python|go|both
+	ci/bootstrap && ORDER_IMPL="$(ORDER_IMPL)" ci/tox -e chaos
 
 ## Benchmark (docs/benchmark.md).
 .PHONY: bench
-bench: ## N orders (default 500) at C (default 8): latency, stack CPU and RSS, pgbench; SWEEP=1: C=1..16 and a plot; tracing off unless OBSERVABILITY=1
-	ci/bench
+bench: ## N orders (default 500) at C (default 8): latency, stack CPU and RSS, pgbench; SWEEP=1: C=1..16 and a plot; tracing off unless OBSERVABILITY=1; ORDER_IMPL=python|go|both
+	ORDER_IMPL="$(ORDER_IMPL)" ci/bench
 
 ## Screenshots of the local stack's UIs for the docs (docs/local-stack.md, "Traces and metrics").
 .PHONY: screenshots
@@ -87,6 +87,6 @@ images: ## podman, base images, PostgreSQL/Kafka stand-ins and the service image
 	ci/bootstrap && ci/images/build
 
 # One tag for both steps, even if HEAD moves in between.
-images-smoke: ## the service images on a podman network with the stand-ins: health, one order through
+images-smoke: ## the service images on a podman network with the stand-ins: health, one order through; ORDER_IMPL=python|go|both
 	ci/bootstrap && export MUSICCORP_IMAGE_TAG="$${MUSICCORP_IMAGE_TAG:-$$(git rev-parse --short HEAD)}" \
-	  && ci/images/build && ci/images/smoke
+	  && ci/images/build && ORDER_IMPL="$(ORDER_IMPL)" ci/images/smoke

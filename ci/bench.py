@@ -31,6 +31,26 @@ from bench_report import mib, percentiles, plot_sweep, sweep_table
 from stack_client import new_album, place_order, read_secrets, staff_auth, staff_session
 
 COMPLETION_TIMEOUT = 300
+# The order service's own processes (supervisord programs), per implementation: its CPU is the sum
+# over these programs' process trees (gunicorn's workers are the master's children).
+ORDER_PROGRAMS = {
+    "python": ("order", "order-consumer", "order-relay", "order-expiry"),
+    "go": ("order-go",),
+}
+
+
+def order_service_roots() -> dict[str, set[int]]:
+    """Implementation -> the pids of its order programs that run now (ORDER_IMPL=both: both)."""
+    services = Path(os.environ["ROOT"], "ci", "stack", "services")
+    found: dict[str, set[int]] = {}
+    for impl, programs in ORDER_PROGRAMS.items():
+        for program in programs:
+            run = subprocess.run([str(services), "pid", program], capture_output=True, text=True, check=False)
+            if run.returncode == 0 and run.stdout.strip().isdigit():
+                found.setdefault(impl, set()).add(int(run.stdout.strip()))
+    return found
+
+
 SWEEP_CONCURRENCY = (1, 2, 4, 8, 16)
 
 
@@ -163,12 +183,15 @@ def run_step(roots: set[int], orders: int, concurrency: int, poll_interval: floa
     print(f"placing {orders} orders at concurrency {concurrency} (sku {sku})...", file=sys.stderr)
     # Sample the profiled service for about the expected placing time (bounded to 60 s).
     profiles = start_profiles(profile, min(60, max(5, orders // 15))) if profile else []
+    order_roots = order_service_roots()
     with stack_usage.RssSampler(roots) as rss:
+        order_before = {impl: stack_usage.snapshot(pids) for impl, pids in order_roots.items()}
         before, started = stack_usage.snapshot(roots), time.time()
         placed_at, latencies, errors = place_orders(sku, email, orders, concurrency)
         print(f"placed {len(placed_at)} in {time.time() - started:.1f}s; waiting for COMPLETED...", file=sys.stderr)
         observer.wait(len(placed_at), COMPLETION_TIMEOUT)
         after = stack_usage.snapshot(roots)
+        order_after = {impl: stack_usage.snapshot(pids) for impl, pids in order_roots.items()}
     polls = observer.requests
     completed_at = {order: at for order, at in observer.completion_times().items() if order in placed_at}
     finished = max(completed_at.values(), default=time.time())
@@ -204,6 +227,16 @@ def run_step(roots: set[int], orders: int, concurrency: int, poll_interval: floa
             "rss_mib_peak": mib(rss.peak_bytes),
             "rss_mib_end": mib(rss.last_bytes),
             "rss_samples": rss.samples,
+        },
+        # The order service's share of the stack's CPU, per implementation running (its programs' trees).
+        "order_service": {
+            impl: {
+                "programs": list(ORDER_PROGRAMS[impl]),
+                "cpu_seconds": round(order_cpu, 2),
+                "cpu_ms_per_completed_order": round(1000 * order_cpu / len(completed_at), 1) if completed_at else None,
+            }
+            for impl in order_roots
+            for order_cpu in [sum(stack_usage.cpu_seconds(order_before[impl], order_after[impl]).values())]
         },
         "observation": {"poll_interval_s": poll_interval, "count_polls": polls, "list_pages": observer.requests - polls},
         "profile": {"service": profile, "busy_samples_by_activity": summarize_profiles(profiles)},
@@ -288,6 +321,8 @@ def print_step(step: dict) -> None:
         ("placed->COMPLETED p50/p95/p99 ms", "/".join(str(step["placed_to_completed_ms"][k]) for k in ("p50", "p95", "p99"))),
         ("stack CPU per completed order ms", stack["cpu_ms_per_completed_order"]),
     ]
+    for impl, usage in step.get("order_service", {}).items():
+        rows.append((f"  of which order service ({impl})", usage["cpu_ms_per_completed_order"]))
     if stack["cpu_ms_per_completed_order_without_backend"] != stack["cpu_ms_per_completed_order"]:
         rows.append(("  without the trace/metrics backend", stack["cpu_ms_per_completed_order_without_backend"]))
     rows += [
@@ -403,8 +438,9 @@ def main() -> int:
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument(
         "--profile",
-        default=os.environ.get("PROFILE", "order"),
-        help="service whose gunicorn workers py-spy samples while orders are placed ('' for none; not in a sweep)",
+        default=os.environ.get("PROFILE", "" if os.environ.get("ORDER_IMPL") == "go" else "order"),
+        help="service whose gunicorn workers py-spy samples while orders are placed ('' for none, the default with"
+        " ORDER_IMPL=go; not in a sweep)",
     )
     parser.add_argument("--poll-interval", type=float, default=0.5, help="seconds between the bench's completion polls")
     parser.add_argument(

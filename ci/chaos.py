@@ -13,6 +13,12 @@ separated fault ids, default all: see FAULTS), CHAOS_CONCURRENCY (default 6),
 CHAOS_RECOVER_TIMEOUT (seconds a fault may take to recover, default 120), CHAOS_SETTLE_SECONDS
 (nothing moved this long: quiescent, default 15), CHAOS_SEED. Processes are found, stopped and
 started through ci/chaos_programs.py, the one place that knows how the stack runs them.
+
+ORDER_IMPL (the stack's setting, `make chaos ORDER_IMPL=go|both`): with go the Django order
+programs do not run, so their faults (order-consumer, order-relay, order-worker) are replaced by
+the fault order-go: SIGKILL of the one order-go process (API, consumer, relay and expiry at once)
+while it has a reservation call to inventory in flight. With both every fault runs, order-go's
+too, and the load places its orders through /api/orders/ and /api/order-go/ in turn.
 """
 
 from __future__ import annotations
@@ -44,9 +50,24 @@ LEAD_SECONDS = 4.0  # load before the fault
 TAIL_SECONDS = 8.0  # load after the fault cleared
 CHECK_EVERY = 1.0
 WORKER_KILLS = 2  # gunicorn workers killed in the worker fault, one at a time
+ORDER_IMPL = os.environ.get("ORDER_IMPL") or "python"
+if ORDER_IMPL not in ("python", "go", "both"):
+    raise SystemExit(f"ORDER_IMPL={ORDER_IMPL!r} is not one of python, go, both")
+DJANGO_ORDER = ORDER_IMPL != "go"
+ORDER_GO = ORDER_IMPL != "python"
+# The routes the load places orders through (in turn, with both).
+ORDER_ROUTES = {"python": ("/api/orders",), "go": ("/api/orders",), "both": ("/api/orders", "/api/order-go")}[ORDER_IMPL]
 # Every program that must be running when a fault has recovered.
-CONSUMING = ("inventory", "order", "payment", "shipping")
-PROGRAMS = ("catalog", "inventory", "order", "payment", "shipping", *(f"{s}-consumer" for s in CONSUMING))
+CONSUMING = ("inventory", *(("order",) if DJANGO_ORDER else ()), "payment", "shipping")
+PROGRAMS = (
+    "catalog",
+    "inventory",
+    *(("order",) if DJANGO_ORDER else ()),
+    *(("order-go",) if ORDER_GO else ()),
+    "payment",
+    "shipping",
+    *(f"{s}-consumer" for s in CONSUMING),
+)
 
 
 def log(message: str) -> None:
@@ -115,7 +136,8 @@ class Load:
                 if self.phase is not phase:
                     continue
                 sku, token, quantity = self._pick(rng)
-                status, order_id, _error = place_order(session, sku, self.email, token, quantity)
+                route = ORDER_ROUTES[rng.randrange(len(ORDER_ROUTES))]
+                status, order_id, _error = place_order(session, sku, self.email, token, quantity, route=route)
                 phase.codes[status or "ERR"] += 1
                 if order_id:
                     phase.accepted.add(order_id)
@@ -182,6 +204,22 @@ def kill_busy_worker(service: str = "order", kills: int = WORKER_KILLS) -> Calla
     return inject
 
 
+def kill_order_go_mid_request() -> str:
+    """SIGKILL order-go while it talks to inventory (a reservation in flight), or after 5 s anyway."""
+    process = programs.pid("order-go")
+    if process is None:
+        raise RuntimeError("order-go is not running")
+    deadline = time.monotonic() + 5
+    while 5002 not in programs.established_remote_ports(process) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    busy = 5002 in programs.established_remote_ports(process)
+    os.kill(process, 9)
+    programs.wait_dead(process, timeout=5)
+    programs.after_kill("order-go")
+    programs.wait_running("order-go")
+    return f"SIGKILL pid {process} ({'a reservation in flight' if busy else 'no reservation seen in flight within 5 s'})"
+
+
 def kill_kafka() -> str:
     killed = programs.kill("kafka")
     started = time.monotonic()
@@ -243,8 +281,26 @@ def stop_payment(seconds: float = 30) -> Callable[[], str]:
 
 FAULTS = [
     *(Fault(f"{s}-consumer", f"SIGKILL {s}-consumer", kill_program(f"{s}-consumer"), seconds=8) for s in CONSUMING),
-    Fault("order-relay", "SIGKILL order's outbox relay", kill_program("order-relay"), seconds=8),
-    Fault("order-worker", "SIGKILL order gunicorn worker mid-request", kill_busy_worker(), allowed_5xx=((502, WORKER_KILLS),)),
+    *(
+        (
+            Fault("order-relay", "SIGKILL order's outbox relay", kill_program("order-relay"), seconds=8),
+            Fault(
+                "order-worker",
+                "SIGKILL order gunicorn worker mid-request",
+                kill_busy_worker(),
+                allowed_5xx=((502, WORKER_KILLS),),
+            ),
+        )
+        if DJANGO_ORDER
+        else ()
+    ),
+    # One process: until supervisord has it back (about a second) the gateway answers 502 for its
+    # routes (/api/orders/ with go alone); with both only /api/order-go/ is down meanwhile.
+    *(
+        (Fault("order-go", "SIGKILL order-go mid-request", kill_order_go_mid_request, seconds=8, allowed_5xx=((502, None),)),)
+        if ORDER_GO
+        else ()
+    ),
     Fault("kafka", "Kafka kill -9 + restart", kill_kafka, seconds=15),
     Fault("postgres-restart", "PostgreSQL restart -m immediate", restart_postgres, seconds=3, allowed_5xx=((503, None),)),
     Fault(

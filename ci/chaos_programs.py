@@ -35,7 +35,7 @@ def _services(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[s
 
 def _has_program_interface() -> bool:
     """True when ci/stack/services knows ``pid NAME`` (the supervised stack)."""
-    proc = _services("pid", "order", timeout=30)
+    proc = _services("pid", "catalog", timeout=30)  # a program of every ORDER_IMPL setting
     return proc.returncode == 0 and proc.stdout.strip().isdigit()
 
 

@@ -8,6 +8,7 @@ Traffic goes to loopback only.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -58,12 +59,19 @@ TOKEN_VISA = "tok_visa"  # noqa: S105 -- the contract's test token, not a secret
 
 
 def place_order(
-    session: requests.Session, sku: str, email: str, token: str = TOKEN_VISA, quantity: int = 1, timeout: float = 30
+    session: requests.Session,
+    sku: str,
+    email: str,
+    token: str = TOKEN_VISA,
+    quantity: int = 1,
+    timeout: float = 30,
+    route: str = "/api/orders",
 ) -> tuple[int | None, str | None, str | None]:
-    """POST one order through the gateway: (HTTP status or None, order id when 201, error kind or None)."""
+    """POST one order through the gateway (``route``: /api/order-go for order-go beside the Django
+    service): (HTTP status or None, order id when 201, error kind or None)."""
     body = {"customer_email": email, "items": [{"sku": sku, "quantity": quantity}], "payment_token": token}
     try:
-        response = session.post(f"{GATEWAY}/api/orders/orders", json=body, timeout=timeout)
+        response = session.post(f"{GATEWAY}{route}/orders", json=body, timeout=timeout)
     except requests.RequestException as exc:
         return None, None, type(exc).__name__
     if response.status_code != 201:
@@ -71,14 +79,56 @@ def place_order(
     return 201, response.json()["id"], None
 
 
+# A Django session of the stack's admin in the order database, made by the Django order project
+# (what its admin login stores): with ORDER_IMPL=go no Django order web runs to log in through,
+# and order-go reads the same django_session rows (services/order-go/internal/api/session.go).
+_MINT_SESSION = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+import os
+user = get_user_model().objects.get(username=os.environ["DJANGO_SUPERUSER_USERNAME"])
+store = SessionStore()
+store[SESSION_KEY] = str(user.pk)
+store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+store.create()
+print(store.session_key)
+"""
+
+
+def _minted_session() -> str:
+    """The key of a new admin session in the order database (manage.py shell of services/order)."""
+    root = Path(os.environ["ROOT"])
+    env_lines = subprocess.run(
+        [str(root / "ci/stack/services"), "env", "order"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
+    env = {**os.environ, **dict(line.split("=", 1) for line in env_lines if "=" in line)}
+    proc = subprocess.run(
+        [f"{os.environ['VENV']}/bin/python", "manage.py", "shell", "-c", _MINT_SESSION],
+        cwd=root / "services/order",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"could not make an admin session in the order database: {proc.stderr[-1500:]}")
+    return proc.stdout.split()[-1]
+
+
 def staff_session() -> requests.Session:
-    """A session signed in once through the order admin's login form as the stack's admin.
+    """A session signed in once through the order admin's login form as the stack's admin
+    (ORDER_IMPL=go: a session made by the Django order project, the admin's own kind).
 
     Once, not basic auth on every poll: each basic-auth request hashes the password (PBKDF2,
     about a second of a core), which would make a load script measure its own observation.
     """
     secrets = read_secrets()
     session = requests.Session()
+    if os.environ.get("ORDER_IMPL") == "go":
+        session.cookies.set("order_sessionid", _minted_session())
+        return session
     login = f"{GATEWAY}/api/orders/admin/login/"
     session.get(login, timeout=30)
     form = {

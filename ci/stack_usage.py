@@ -30,6 +30,8 @@ OBSERVABILITY_PART = "trace and metrics backend"
 # Each process is put in one part of the stack by its command line (first match wins); what a
 # reaped child used stays with its parent's part.
 COMPONENTS = [
+    # The Go order service (ORDER_IMPL=go|both): its API, consumer, relay and expiry in one process.
+    ("order-go", "bin/order-go"),
     ("web workers (gunicorn)", "gunicorn"),
     ("consumers and outbox relays", "manage.py consume"),
     ("consumers and outbox relays", "manage.py relay_outbox"),

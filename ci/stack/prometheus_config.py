@@ -11,6 +11,13 @@ Reads the umbrella chart rendered by ``ci/render-umbrella`` (on stdin) and write
   and labelled with the release's ``namespace``, so the rules' and the dashboards' selectors
   match the local series exactly as they match the cluster's.
 
+``--order-go PORT`` (ORDER_IMPL=both) adds the job ``<order's fullname>-go`` (the chart's order-go
+Deployment's name), labelled service order. ``--order-go-alone PORT`` (ORDER_IMPL=go) scrapes
+order-go, which runs the order service's API, consumer and relay in one process, under the two
+jobs the chart's alert rules and dashboards select for the order service: ``<fullname>`` keeps
+what the Django web process exports (``django_http_*``, the process's own), ``<fullname>-consumer``
+the ``musiccorp_*`` series (events, lag, outbox, orders, sagas), so no series is counted twice.
+
 Usage: ci/render-umbrella --namespace NS --api-versions monitoring.coreos.com/v1 \\
          | prometheus_config.py OUT_DIR --namespace NS --web catalog=5001 --consumer order=6003 ...
 """
@@ -39,13 +46,27 @@ def prometheus_rules(manifests: list[dict]) -> dict[str, dict]:
     return rules
 
 
-def scrape_config(jobs: dict[str, str], web: dict[str, int], consumers: dict[str, int], namespace: str) -> dict:
+def scrape_config(
+    jobs: dict[str, str],
+    web: dict[str, int],
+    consumers: dict[str, int],
+    namespace: str,
+    order_go: int | None = None,
+    order_go_alone: int | None = None,
+) -> dict:
     """prometheus.yml: a job per web service and consumer; ``jobs`` maps a service to its chart fullname."""
     scrape = []
     for service, port in sorted(web.items()):
         scrape.append(_job(jobs[service], port, namespace, service))
     for service, port in sorted(consumers.items()):
         scrape.append(_job(f"{jobs[service]}-consumer", port, namespace, service))
+    if order_go is not None:
+        scrape.append(_job(f"{jobs['order']}-go", order_go, namespace, "order"))
+    if order_go_alone is not None:
+        for suffix, action in (("", "drop"), ("-consumer", "keep")):
+            job = _job(f"{jobs['order']}{suffix}", order_go_alone, namespace, "order")
+            job["metric_relabel_configs"] = [{"source_labels": ["__name__"], "regex": "musiccorp_.*", "action": action}]
+            scrape.append(job)
     return {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
         "rule_files": ["rules/*.yml"],
@@ -71,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--namespace", required=True, help="the namespace the chart was rendered in")
     parser.add_argument("--web", action="append", default=[], metavar="SERVICE=PORT")
     parser.add_argument("--consumer", action="append", default=[], metavar="SERVICE=PORT")
+    parser.add_argument("--order-go", type=int, metavar="PORT", help="order-go beside order (ORDER_IMPL=both)")
+    parser.add_argument("--order-go-alone", type=int, metavar="PORT", help="order-go as the order service (ORDER_IMPL=go)")
     args = parser.parse_args(argv)
     rules = prometheus_rules(list(yaml.safe_load_all(sys.stdin)))
     if not rules:
@@ -88,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         stale.unlink()
     for name, entry in sorted(rules.items()):
         (rules_dir / f"{name}.yml").write_text(HEADER + yaml.safe_dump({"groups": entry["groups"]}, sort_keys=False))
-    config = scrape_config(jobs, web, consumers, args.namespace)
+    config = scrape_config(jobs, web, consumers, args.namespace, args.order_go, args.order_go_alone)
     (args.out_dir / "prometheus.yml").write_text(HEADER + yaml.safe_dump(config, sort_keys=False))
     alerts = sum(len(group["rules"]) for entry in rules.values() for group in entry["groups"])
     print(f"{len(rules)} rule files ({alerts} alerts), {len(config['scrape_configs'])} scrape jobs")

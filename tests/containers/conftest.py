@@ -12,7 +12,9 @@ import subprocess
 
 import pytest
 
-SAGA_SERVICES = {"catalog", "inventory", "order", "payment", "shipping"}
+SAGA_SERVICES = {"catalog", "inventory", "payment", "shipping"}
+# The order service: the Django image ("order") and/or order-go's (ORDER_IMPL=go|both, ci/images/smoke).
+ORDER_SERVICES = ("order", "order-go")
 
 if not os.environ.get("MUSICCORP_SMOKE_URLS"):
     collect_ignore_glob = ["test_*.py"]
@@ -25,6 +27,16 @@ def _urls() -> dict[str, str]:
 
 def web_services() -> list[str]:
     return sorted(name for name in _urls() if not name.endswith("-consumer"))
+
+
+def django_web_services() -> list[str]:
+    """The web containers of the Django images (order-go's is a static binary FROM scratch)."""
+    return [name for name in web_services() if name != "order-go"]
+
+
+def order_services() -> list[str]:
+    """The order services that run: each one places the saga's orders."""
+    return [name for name in ORDER_SERVICES if name in _urls()]
 
 
 def consumers() -> list[str]:
@@ -56,7 +68,7 @@ def pytest_report_header(config):
 
 def pytest_collection_modifyitems(config, items):
     """The saga needs all five services; with fewer images it is left out, and the header says so."""
-    missing = SAGA_SERVICES - set(web_services())
+    missing = SAGA_SERVICES - set(web_services()) | (set() if order_services() else {"order"})
     if not missing:
         return
     kept = [item for item in items if item.get_closest_marker("saga") is None]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 
-from .conftest import consumers, podman, web_services
+from .conftest import consumers, django_web_services, podman, web_services
 
 
 @pytest.mark.parametrize("service", web_services())
@@ -22,7 +24,7 @@ def test_consumer_is_ready(urls, consumer):
     assert response.status_code == 200, f"{consumer}: {response.status_code} {response.text[:200]}"
 
 
-@pytest.mark.parametrize("component", web_services() + consumers())
+@pytest.mark.parametrize("component", django_web_services() + consumers())
 def test_runs_read_only_as_a_non_root_user(container_name, component):
     name = container_name(component)
     inspect = podman("inspect", "--format", "{{.HostConfig.ReadonlyRootfs}}", name)
@@ -35,7 +37,19 @@ def test_runs_read_only_as_a_non_root_user(container_name, component):
     assert "Read-only file system" in write.stderr
 
 
-@pytest.mark.parametrize("service", web_services())
+@pytest.mark.skipif("order-go" not in web_services(), reason="ORDER_IMPL=python: no order-go container")
+def test_order_go_runs_read_only_as_a_non_root_user(container_name):
+    """order-go's image has no shell, `id`, `ps` or `touch` (FROM scratch): podman and /proc say
+    what runs (the process's real and effective uid, seen from the host)."""
+    name = container_name("order-go")
+    inspect = podman("inspect", "--format", "{{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{.State.Pid}}", name)
+    readonly, user, pid = inspect.stdout.split()
+    assert (readonly, user) == ("true", "10001:10001"), inspect.stdout + inspect.stderr
+    uids = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("Uid:"))
+    assert "0" not in uids.split()[1:], uids
+
+
+@pytest.mark.parametrize("service", django_web_services())
 def test_static_files_were_collected_into_the_image(urls, service):
     response = requests.get(f"{urls[service]}/admin/login/", timeout=5)
     assert response.status_code == 200

@@ -1,4 +1,9 @@
-"""The admin login that `make up` prints works (ensure_superuser ran with the generated secrets)."""
+"""The admin login that `make up` prints works (ensure_superuser ran with the generated secrets).
+
+The order admin is the Django order service's: with ORDER_IMPL=both it shows an order placed
+through order-go (/api/order-go/), which shares its database; with ORDER_IMPL=go there is no
+Django order web process and /api/orders/admin/ is order-go's JSON 404.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import re
 
 import pytest
 import requests
+
+from .conftest import ORDER_IMPL, ORDER_ROUTES, django_order_only
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +40,13 @@ def test_admin_logs_in_on_the_catalog_port(stack, stack_secrets):
     assert "Site administration" in session.get(f"{base}/admin/", timeout=10).text
 
 
+@django_order_only
 def test_order_admin_works_through_the_gateway(stack, stack_secrets):
-    """Login, redirects, CSRF, links and static files of the order admin at /api/orders/admin/."""
+    """Login, redirects, CSRF, links and static files of the order admin at /api/orders/admin/,
+    and its page of an order placed through the last order route (order-go's with both)."""
     base = f"{stack}/api/orders"
     order = {"customer_email": "admin-e2e@example.com", "items": [{"sku": "CD003", "quantity": 1}], "payment_token": "tok_visa"}
-    placed = requests.post(f"{base}/orders", json=order, timeout=15)
+    placed = requests.post(f"{stack}{ORDER_ROUTES[ORDER_IMPL][-1]}/orders", json=order, timeout=15)
     assert placed.status_code == 201, placed.text
     session = requests.Session()
     login_page = session.get(f"{base}/admin/", timeout=10)  # redirected to the login page through the gateway
@@ -76,3 +85,11 @@ def test_order_admin_works_through_the_gateway(stack, stack_secrets):
 def test_admins_of_other_services_are_not_behind_the_gateway(stack):
     for prefix in ("catalog", "inventory", "payments", "shipping"):
         assert requests.get(f"{stack}/api/{prefix}/admin/", timeout=10).status_code == 404
+
+
+@pytest.mark.skipif(ORDER_IMPL != "go", reason="ORDER_IMPL=go only: no Django order admin runs")
+def test_with_order_go_alone_there_is_no_order_admin_behind_the_gateway(stack):
+    for path in ("/api/orders/admin/", "/api/orders/admin/login/", "/api/orders/static/admin/css/base.css"):
+        response = requests.get(f"{stack}{path}", timeout=10, allow_redirects=False)
+        assert response.status_code == 404, path
+        assert response.headers["Content-Type"].startswith("application/json"), path

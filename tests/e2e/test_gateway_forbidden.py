@@ -3,7 +3,8 @@ e2e table of forbidden requests.
 
 Each row goes through the local gateway with no or staff credentials and must answer the listed
 4xx with a JSON body and an X-Correlation-ID; afterwards stock and orders are read on the
-services' own loopback ports (inventory 5002, order 5003) and must be unchanged. The rate-limit
+services' own loopback ports (inventory 5002, order 5003, or order-go's 5006 with ORDER_IMPL=go)
+and must be unchanged. The rate-limit
 tests send from their own loopback source addresses (127.0.0.2, 127.0.0.3), so they exhaust only
 those clients' budgets and the rest of the suite, on 127.0.0.1, keeps its own.
 """
@@ -18,12 +19,13 @@ import uuid
 import pytest
 import requests
 
+from .conftest import ORDER_DIRECT, django_order_only
+
 pytestmark = pytest.mark.e2e
 
 GATEWAY_HOST, GATEWAY_PORT = "127.0.0.1", 8080
 CATALOG_DIRECT = "http://127.0.0.1:5001"
 INVENTORY_DIRECT = "http://127.0.0.1:5002"
-ORDER_DIRECT = "http://127.0.0.1:5003"
 BODY_SIZE_LIMIT = 1024 * 1024  # gateway.bodySizeLimit: 1m
 
 
@@ -147,6 +149,7 @@ def test_order_placement_rate_limit_answers_429_and_spares_other_clients(sku, st
     assert _stock(sku) == before_stock
 
 
+@django_order_only
 def test_admin_login_rate_limit_answers_429(stack):
     form = b"username=admin&password=wrong-" + uuid.uuid4().hex.encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -1,7 +1,9 @@
 """The order saga end to end through the gateway (contract: order, inventory, payment, shipping, Events).
 
 Needs the whole local stack (`stack` fixture): five services, their consumers, Kafka, PostgreSQL
-and the gateway on :8080. Every request goes through the gateway.
+and the gateway on :8080. Every request goes through the gateway. Orders are placed and read
+through each route of the order service the stack has (``order_route``: /api/orders, and with
+ORDER_IMPL=both also /api/order-go).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ INVENTORY_DIRECT = os.environ.get("MUSICCORP_E2E_INVENTORY_URL", "http://127.0.0
 
 
 @pytest.fixture(scope="module")
-def api(stack, stack_secrets):
-    """A small client for the gateway, with the admin's basic auth for staff-only writes."""
+def api(stack, stack_secrets, order_route):
+    """A small client for the gateway, with the admin's basic auth for staff-only writes; orders
+    go through ``order_route``."""
 
     class Api:
         base = stack
+        orders = f"{order_route}/orders"
         staff = (stack_secrets["DJANGO_SUPERUSER_USERNAME"], stack_secrets["DJANGO_SUPERUSER_PASSWORD"])
 
         def get(self, path, **kw):
@@ -63,12 +67,12 @@ def api(stack, stack_secrets):
 
         def place(self, sku, quantity=1, token="tok_visa", **kw):  # noqa: S107 -- the contract's test token
             body = {"customer_email": "e2e@example.com", "items": [{"sku": sku, "quantity": quantity}], "payment_token": token}
-            return self.post("/api/orders/orders", body, **kw)
+            return self.post(self.orders, body, **kw)
 
         def wait_for_status(self, order_id, wanted):
             deadline = time.monotonic() + SAGA_TIMEOUT
             while time.monotonic() < deadline:
-                status = self.get(f"/api/orders/orders/{order_id}").json()["status"]
+                status = self.get(f"{self.orders}/{order_id}").json()["status"]
                 if status == wanted:
                     return
                 time.sleep(0.2)
@@ -122,12 +126,12 @@ def test_not_enough_stock_is_409_and_nothing_stays_reserved_or_pending(api):
         "payment_token": "tok_visa",
     }
     cd001_before = api.stock("CD001")["reserved"]
-    response = api.post("/api/orders/orders", body)
+    response = api.post(api.orders, body)
     assert response.status_code == 409, response.text
     assert sku in response.json()["detail"]
     assert api.stock(sku)["reserved"] == 0
     assert api.stock("CD001")["reserved"] == cd001_before
-    orders = api.get("/api/orders/orders", params={"customer_email": email}, auth=api.staff).json()["results"]
+    orders = api.get(api.orders, params={"customer_email": email}, auth=api.staff).json()["results"]
     assert orders == []
 
 
@@ -188,11 +192,9 @@ BAD_ORDERS = [
 @pytest.mark.parametrize(("case", "body"), BAD_ORDERS, ids=[case for case, _ in BAD_ORDERS])
 def test_bad_order_input_is_a_4xx_json_error(api, case, body):
     if isinstance(body, bytes):
-        response = requests.post(
-            f"{api.base}/api/orders/orders", data=body, timeout=15, headers={"Content-Type": "application/json"}
-        )
+        response = requests.post(f"{api.base}{api.orders}", data=body, timeout=15, headers={"Content-Type": "application/json"})
     else:
-        response = api.post("/api/orders/orders", body)
+        response = api.post(api.orders, body)
     assert 400 <= response.status_code < 500, f"{case}: {response.status_code} {response.text}"
     assert isinstance(response.json(), dict | list)
 
@@ -213,7 +215,7 @@ def test_bad_inventory_input_is_a_4xx_json_error(api, path, body):
 
 
 def test_unknown_ids_are_404_and_malformed_filters_400(api):
-    assert api.get(f"/api/orders/orders/{uuid.uuid4()}").status_code == 404
-    assert api.get("/api/orders/orders/not-a-uuid").status_code == 404
+    assert api.get(f"{api.orders}/{uuid.uuid4()}").status_code == 404
+    assert api.get(f"{api.orders}/not-a-uuid").status_code == 404
     assert api.get("/api/payments/payments", params={"order_id": "nope"}).status_code == 400
-    assert api.get("/api/orders/orders", params={"status": "SHIPPED-ISH"}, auth=api.staff).status_code == 400
+    assert api.get(api.orders, params={"status": "SHIPPED-ISH"}, auth=api.staff).status_code == 400

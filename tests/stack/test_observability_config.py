@@ -87,6 +87,52 @@ def test_the_local_jobs_are_named_as_the_charts_monitors_name_them(rendered, gen
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_order_go_is_scraped_beside_order_with_order_impl_both(rendered, tmp_path):
+    """ORDER_IMPL=both (ci/stack/observability): order-go on :5006 is a job of its own, labelled as
+    the order service, and promtool accepts the config."""
+    args = [str(tmp_path), "--namespace", "musiccorp", "--order-go", "5006"]
+    args += [f"--web={name}={port}" for name, port in WEB.items()]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "ci/stack/prometheus_config.py"), *args],
+        input=yaml.safe_dump_all(rendered),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job["static_configs"][0] for job in config["scrape_configs"]}
+    assert jobs["musiccorp-order-go"] == {"targets": ["127.0.0.1:5006"], "labels": {"namespace": "musiccorp", "service": "order"}}
+    assert jobs["musiccorp-order"]["targets"] == ["127.0.0.1:5003"]
+    check = ["promtool", "check", "config", str(tmp_path / "prometheus.yml")]
+    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0
+
+
+def test_order_go_alone_is_scraped_as_the_order_services_web_and_consumer_jobs(rendered, tmp_path):
+    """ORDER_IMPL=go: one order-go process, its series split over the two jobs the rules select
+    (django_http_* on the web job, musiccorp_* on the consumer job), none on both."""
+    args = [str(tmp_path), "--namespace", "musiccorp", "--order-go-alone", "5006"]
+    args += [f"--web={name}={port}" for name, port in WEB.items() if name != "order"]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "ci/stack/prometheus_config.py"), *args],
+        input=yaml.safe_dump_all(rendered),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for name, action in (("musiccorp-order", "drop"), ("musiccorp-order-consumer", "keep")):
+        assert jobs[name]["static_configs"][0]["targets"] == ["127.0.0.1:5006"]
+        relabel = {"source_labels": ["__name__"], "regex": "musiccorp_.*", "action": action}
+        assert jobs[name]["metric_relabel_configs"] == [relabel]
+    check = ["promtool", "check", "config", str(tmp_path / "prometheus.yml")]
+    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0
+
+
 def _exported(build) -> list[dict]:
     """Spans the SDK records while ``build(tracer)`` runs, through the OTLP encoder and the mapping."""
     exporter = InMemorySpanExporter()

@@ -24,6 +24,7 @@ import (
 	"musiccorp/order-go/internal/events"
 	"musiccorp/order-go/internal/peers"
 	"musiccorp/order-go/internal/store"
+	"musiccorp/order-go/internal/tracing"
 )
 
 func main() {
@@ -60,6 +61,19 @@ func run() int {
 		log.Error("cannot load the event schemas", "error", err.Error())
 		return 2
 	}
+	// Spans over OTLP/HTTP when OTEL_TRACES_EXPORTER=otlp, as the Django services (internal/tracing).
+	stopTracing, err := tracing.Setup(ctx)
+	if err != nil {
+		log.Error("bad tracing settings", "error", err.Error())
+		return 2
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			log.Warn("spans not flushed", "error", err.Error())
+		}
+	}()
 	publisher := events.NewPublisher(eventsConfig, schemas)
 	server := newServer(cfg, pool, publisher, log)
 	httpServer := &http.Server{

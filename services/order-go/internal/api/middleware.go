@@ -11,7 +11,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"musiccorp/order-go/internal/events"
 )
@@ -21,6 +25,11 @@ const CorrelationHeader = "X-Correlation-ID"
 
 // What clients commonly send, and nothing that could forge log lines or headers.
 var validCorrelationID = regexp.MustCompile(`^[A-Za-z0-9._:\-]{1,128}$`)
+
+var tracer = otel.Tracer("musiccorp.order-go.http")
+
+// noopSpan stands in for probes and scrapes, which get no span (as the Django services exclude them).
+var noopSpan trace.Span = trace.SpanFromContext(context.Background())
 
 type ctxKey int
 
@@ -98,6 +107,17 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		// The caller's W3C trace context (an invalid traceparent is ignored): the events this
 		// request publishes carry it, as the Django service's do.
 		ctx = events.Propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		// The server span (a no-op without tracing.Setup's provider), named after the view once
+		// the route is known, as the Django instrumentation names it after the URL pattern.
+		traced := !strings.HasPrefix(r.URL.Path, "/health") && !strings.HasPrefix(r.URL.Path, "/metrics")
+		var span trace.Span = noopSpan
+		if traced {
+			ctx, span = tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+				attribute.String("http.request.method", r.Method),
+				attribute.String("url.path", r.URL.Path),
+				attribute.String("musiccorp.correlation_id", id),
+			))
+		}
 		r = r.WithContext(ctx)
 		w.Header().Set(CorrelationHeader, id)
 		rec := &recorder{ResponseWriter: w}
@@ -108,6 +128,12 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 					detail(rec, http.StatusInternalServerError, "Internal server error.")
 				}
 			}
+			span.SetName(r.Method + " " + view.name)
+			span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
+			if rec.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(rec.status))
+			}
+			span.End()
 			s.observe(r, view.name, rec.status, time.Since(started))
 			if !strings.HasPrefix(r.URL.Path, "/health") && !strings.HasPrefix(r.URL.Path, "/metrics") {
 				s.Log.InfoContext(ctx, r.Method+" "+r.URL.Path+" "+strconv.Itoa(rec.status), "logger", "musiccorp.request",

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -71,6 +72,7 @@ func TestOrderConsumer(t *testing.T) {
 
 	t.Run("shipment.dispatched completes a PAID order", func(t *testing.T) {
 		order := insertOrder(t, pool, StatusPaid, 0)
+		sagasBefore := sagaCount(t, StatusCompleted)
 		produceEvent(t, cfg, "shipment.dispatched", "shipping", order, map[string]string{
 			"order_id": order, "shipment_id": "ship-7", "carrier": "DHL", "tracking_number": "TRACK-7",
 			"dispatched_at": "2026-12-07T10:00:00+00:00",
@@ -79,6 +81,10 @@ func TestOrderConsumer(t *testing.T) {
 		if got := readOrder(t, pool, order); got.ShipmentID != "ship-7" || got.TrackingNumber != "TRACK-7" {
 			t.Errorf("shipment references not recorded: %+v", got)
 		}
+		// The saga's end observed once (the transition commits before the metric is observed).
+		eventually(t, wait, "musiccorp_order_saga_seconds{status=COMPLETED} observed", func() bool {
+			return sagaCount(t, StatusCompleted) == sagasBefore+1
+		})
 	})
 
 	t.Run("payment.failed cancels a PENDING order and publishes order.cancelled in the same transaction", func(t *testing.T) {
@@ -418,4 +424,14 @@ func groupOffsets(t *testing.T, cfg Config, topics []string) (map[string]int64, 
 		}
 	})
 	return committed, end
+}
+
+// sagaCount: how many sagas musiccorp_order_saga_seconds has observed ending in status.
+func sagaCount(t *testing.T, status string) uint64 {
+	t.Helper()
+	var metric dto.Metric
+	if err := sagaSeconds.WithLabelValues(status).(prometheus.Histogram).Write(&metric); err != nil {
+		t.Fatal(err)
+	}
+	return metric.GetHistogram().GetSampleCount()
 }

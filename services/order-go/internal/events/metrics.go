@@ -62,6 +62,12 @@ var (
 		Name: "musiccorp_orders_total",
 		Help: "Orders entering each status (PENDING when placed, then PAID, COMPLETED or CANCELLED).",
 	}, []string{"status"})
+	// orders.metrics.SAGA_SECONDS: placement to COMPLETED or CANCELLED, observed once per order.
+	sagaSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "musiccorp_order_saga_seconds",
+		Help:    "Seconds from an order's placement to its terminal status (COMPLETED or CANCELLED), observed once per order.",
+		Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
+	}, []string{"status"})
 )
 
 // Order statuses (orders.models.OrderStatus).

@@ -34,9 +34,25 @@ type OrderNotFound struct{ OrderID string }
 func (e *OrderNotFound) Error() string { return "no order " + e.OrderID }
 
 // Effects are what a handler's transaction did that is counted once it commits.
-type Effects struct{ Transitions []string }
+type Effects struct {
+	Transitions []string
+	// SagaEnds: orders that entered a terminal status, with when they were placed.
+	SagaEnds []SagaEnd
+}
+
+// SagaEnd is an order's transition into COMPLETED or CANCELLED (musiccorp_order_saga_seconds).
+type SagaEnd struct {
+	Status   string
+	PlacedAt time.Time
+}
 
 func (e *Effects) transition(status string) { e.Transitions = append(e.Transitions, status) }
+
+// end records the transition into terminal status of the order placed at placedAt.
+func (e *Effects) end(status string, placedAt time.Time) {
+	e.transition(status)
+	e.SagaEnds = append(e.SagaEnds, SagaEnd{Status: status, PlacedAt: placedAt})
+}
 
 // handlerContext is what an order handler needs besides its transaction.
 type handlerContext struct {
@@ -95,14 +111,15 @@ func onShipmentDispatched(ctx context.Context, tx pgx.Tx, env Envelope, hc handl
 
 type lockedOrder struct {
 	ID, Status, PaymentID, CancelReason string
+	CreatedAt                           time.Time
 }
 
 // lockOrder: SELECT ... FOR UPDATE of the order, or OrderNotFound (also for an id that is no UUID).
 func lockOrder(ctx context.Context, tx pgx.Tx, orderID string) (lockedOrder, error) {
 	o := lockedOrder{ID: orderID}
-	err := tx.QueryRow(ctx, `SELECT status, payment_id, cancel_reason FROM `+orderTable+`
+	err := tx.QueryRow(ctx, `SELECT status, payment_id, cancel_reason, created_at FROM `+orderTable+`
 		WHERE id = CASE WHEN $1 ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN $1::text::uuid END
-		FOR UPDATE`, orderID).Scan(&o.Status, &o.PaymentID, &o.CancelReason)
+		FOR UPDATE`, orderID).Scan(&o.Status, &o.PaymentID, &o.CancelReason, &o.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, &OrderNotFound{orderID}
 	}
@@ -147,7 +164,7 @@ func cancelOrder(ctx context.Context, tx pgx.Tx, hc handlerContext, fx *Effects,
 	if o.PaymentID != "" {
 		paymentID = o.PaymentID
 	}
-	fx.transition(StatusCancelled)
+	fx.end(StatusCancelled, o.CreatedAt)
 	if _, err := tx.Exec(ctx, `UPDATE `+orderTable+` SET status = $2, cancel_reason = $3, payment_id = $4, updated_at = clock_timestamp()
 		WHERE id = $1::text::uuid`, orderID, StatusCancelled, reason, paymentID); err != nil {
 		return false, err
@@ -170,7 +187,7 @@ func completeOrder(ctx context.Context, tx pgx.Tx, hc handlerContext, fx *Effect
 	case StatusCompleted:
 	default:
 		status = StatusCompleted
-		fx.transition(StatusCompleted)
+		fx.end(StatusCompleted, o.CreatedAt)
 	}
 	_, err = tx.Exec(ctx, `UPDATE `+orderTable+` SET status = $2, shipment_id = $3, tracking_number = $4, updated_at = clock_timestamp()
 		WHERE id = $1::text::uuid`, orderID, status, shipmentID, trackingNumber)
@@ -216,9 +233,14 @@ func ExpirePendingOrders(ctx context.Context, pool *pgxpool.Pool, publisher *Pub
 	return expired, nil
 }
 
+// countTransitions counts what a committed transaction did: each status entered and, for each
+// saga that ended, placed -> now (orders.metrics.observe_saga_end, also on commit).
 func countTransitions(fx Effects) {
 	for _, status := range fx.Transitions {
 		CountOrderTransition(status)
+	}
+	for _, end := range fx.SagaEnds {
+		sagaSeconds.WithLabelValues(end.Status).Observe(time.Since(end.PlacedAt).Seconds())
 	}
 }
 

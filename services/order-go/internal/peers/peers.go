@@ -24,6 +24,12 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Attempts, Backoff and the timeouts are clients.py's.
@@ -244,9 +250,24 @@ func (c *Client) attempt(ctx context.Context, method, path string, payload []byt
 	if id := CorrelationID(ctx); id != "" {
 		request.Header.Set("X-Correlation-ID", id)
 	}
+	// A client span per attempt, its context in the request's traceparent (as the requests
+	// instrumentation of the Django service does); without a tracer provider only the caller's
+	// traceparent is passed on.
+	ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("http.request.method", method),
+		attribute.String("url.full", request.URL.String()),
+		attribute.String("peer.service", c.Service),
+	))
+	defer span.End()
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(request.Header))
 	response, err := c.HTTP.Do(request)
 	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
 		return 0, nil, err
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", response.StatusCode))
+	if response.StatusCode >= 500 {
+		span.SetStatus(codes.Error, response.Status)
 	}
 	defer response.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(response.Body, 4<<20))
@@ -255,6 +276,8 @@ func (c *Client) attempt(ctx context.Context, method, path string, payload []byt
 	}
 	return response.StatusCode, answer, nil
 }
+
+var tracer = otel.Tracer("musiccorp.order-go.peers")
 
 // pauseBeforeRetry sleeps the backoff and reports whether another attempt may start.
 func pauseBeforeRetry(ctx context.Context, attempt int) bool {
