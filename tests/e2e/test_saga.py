@@ -78,6 +78,13 @@ def api(stack, stack_secrets, order_route):
                 time.sleep(0.2)
             pytest.fail(f"order {order_id} is {status}, not {wanted}, after {SAGA_TIMEOUT}s")
 
+        def wait_for_stock(self, sku, field, wanted):
+            """Inventory consumes the saga's events on its own time, after the order's status moved."""
+            deadline = time.monotonic() + SAGA_TIMEOUT
+            while self.stock(sku)[field] != wanted and time.monotonic() < deadline:
+                time.sleep(0.2)
+            return self.stock(sku)
+
     return Api()
 
 
@@ -96,10 +103,7 @@ def test_happy_path_reaches_completed_with_payment_and_shipment(api):
     shipments = api.get("/api/shipping/shipments", params={"order_id": order["id"]}).json()["results"]
     assert len(shipments) == 1
     assert shipments[0]["tracking_number"]
-    deadline = time.monotonic() + SAGA_TIMEOUT  # inventory consumes shipment.dispatched on its own time
-    while api.stock(sku)["on_hand"] != 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert api.stock(sku) == {"sku": sku, "on_hand": 8, "reserved": 0, "available": 8}
+    assert api.wait_for_stock(sku, "on_hand", 8) == {"sku": sku, "on_hand": 8, "reserved": 0, "available": 8}
 
 
 def test_declined_payment_cancels_and_restores_the_stock(api):
@@ -111,10 +115,7 @@ def test_declined_payment_cancels_and_restores_the_stock(api):
     api.wait_for_status(order_id, "CANCELLED")
     payments = api.get("/api/payments/payments", params={"order_id": order_id}).json()["results"]
     assert [(p["status"], p["reason"]) for p in payments] == [("DECLINED", "card_declined")]
-    deadline = time.monotonic() + SAGA_TIMEOUT
-    while api.stock(sku)["available"] != 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert api.stock(sku) == {"sku": sku, "on_hand": 3, "reserved": 0, "available": 3}
+    assert api.wait_for_stock(sku, "available", 3) == {"sku": sku, "on_hand": 3, "reserved": 0, "available": 3}
 
 
 def test_not_enough_stock_is_409_and_nothing_stays_reserved_or_pending(api):
@@ -145,7 +146,7 @@ def test_idempotent_retry_returns_the_same_order_and_reserves_once(api):
     assert second.json()["id"] == first.json()["id"]
     assert api.stock(sku)["on_hand"] - api.stock(sku)["available"] in (0, 2)  # 2 reserved, or 0 once shipped
     api.wait_for_status(first.json()["id"], "COMPLETED")
-    assert api.stock(sku)["on_hand"] == 3
+    assert api.wait_for_stock(sku, "on_hand", 3) == {"sku": sku, "on_hand": 3, "reserved": 0, "available": 3}
 
 
 def test_twenty_concurrent_orders_for_the_last_five_units_never_oversell(api):
@@ -160,10 +161,7 @@ def test_twenty_concurrent_orders_for_the_last_five_units_never_oversell(api):
     for response in responses:
         if response.status_code == 201:
             api.wait_for_status(response.json()["id"], "COMPLETED")
-    deadline = time.monotonic() + SAGA_TIMEOUT
-    while api.stock(sku)["on_hand"] != 0 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert api.stock(sku) == {"sku": sku, "on_hand": 0, "reserved": 0, "available": 0}
+    assert api.wait_for_stock(sku, "on_hand", 0) == {"sku": sku, "on_hand": 0, "reserved": 0, "available": 0}
 
 
 BAD_ORDERS = [
