@@ -297,3 +297,18 @@ def test_order_go_monitors_follow_the_library_switches(switch: str, kind: str) -
         docs = tuple(parse(template("order", ["--set", "implementations={go}", *api]).stdout))
         assert names(docs, "ServiceMonitor") == expected
         assert names(docs, "PodMonitor") == expected
+
+
+@pytest.mark.parametrize("setting", ["python", "go", "both"])
+def test_pod_not_ready_alert_watches_every_order_deployment(setting: str) -> None:
+    """OrderPodNotReady selects pods by their ReplicaSet, "<deployment>-<hash>": order-go's included,
+    Job pods (the migration, CronJob runs) not."""
+    docs = render_case(SETTINGS[setting])
+    [rule] = [d for d in of_kind(docs, "PrometheusRule") if d["metadata"]["name"] == "musiccorp-order"]
+    [expr] = [r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if r.get("alert") == "OrderPodNotReady"]
+    [owner] = re.findall(r'owner_name=~"([^"]+)"', expr)
+    for deployment in names(docs, "Deployment") & {"musiccorp-order", "musiccorp-order-consumer", "musiccorp-order-go"}:
+        assert re.fullmatch(owner, f"{deployment}-7f6c5d9b8"), deployment
+    assert re.fullmatch(owner, "musiccorp-order-go-7f6c5d9b8")
+    for job in ("musiccorp-order-migrate-2-3fa8c1d2", "musiccorp-order-expire-orders-29412345"):
+        assert not re.fullmatch(owner, job), job
