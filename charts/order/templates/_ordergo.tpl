@@ -162,7 +162,7 @@ spec:
 {{/*
 order.go.monitors: Prometheus Operator scrapes of order-go's /metrics (container port "http", go.port).
 One process serves the order API, its consumer and its relay, so, as the local stack's Prometheus
-does with ORDER_IMPL=go (ci/stack/prometheus_config.py), its series go to the order service's two
+does with ORDER_IMPL=go and both (ci/stack/prometheus_config.py), its series go to the order service's two
 jobs, split by name: "<fullname>" (the library ServiceMonitor's job, the Service name) keeps the
 django_http_* and process series, "<fullname>-consumer" (the library PodMonitor's) the musiccorp_*
 ones, so nothing is counted twice. The job is relabelled rather than the rules' selectors widened:
