@@ -70,7 +70,7 @@ bench: ## N orders (default 500) at C (default 8): latency, stack CPU and RSS, p
 screenshots: ## headless Chromium: one order's trace in Zipkin, the saga funnel in Prometheus during a short bench -> docs/screenshots/
 	ci/screenshots
 
-## kind: the umbrella chart on a local Kubernetes (needs docker, kind, kubectl; docs/charts.md).
+## kind: the umbrella chart on a local Kubernetes (needs docker, kind, kubectl, go; docs/charts.md).
 .PHONY: kind-up kind-upgrade kind-down
 kind-up: ## kind cluster, images built and loaded, helm install of charts/umbrella, smoke test
 	ci/bootstrap && kind/up

@@ -8,12 +8,14 @@ NAMESPACE=musiccorp
 KIND_CONFIG="$ROOT/kind/kind-config.yaml"
 SERVICES=(catalog inventory order payment shipping)
 export KUBECONFIG="${KUBECONFIG:-$HOME/.kube/config}"
+# Go's own install location, where ci/bootstrap and the official tarball put it, when go is not on PATH.
+command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || PATH="/usr/local/go/bin:$PATH"
 
 # Fail at once, naming what is missing, rather than halfway through a cluster setup.
 require_tools() {
   local missing=()
   for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-  [ ${#missing[@]} -eq 0 ] || die "missing on PATH: ${missing[*]} (kind needs docker, kind, kubectl and helm; see docs/charts.md)"
+  [ ${#missing[@]} -eq 0 ] || die "missing on PATH: ${missing[*]} (kind needs docker, kind, kubectl and helm, and go for order-go's image; see docs/charts.md)"
   if [[ " $* " == *" docker "* ]]; then
     docker info >/dev/null 2>&1 || die "docker is installed but its daemon does not answer (is it running, may this user use it?)"
   fi
@@ -22,10 +24,12 @@ require_tools() {
 # The image the umbrella's defaults name for a service: musiccorp/<service>:<the service chart's
 # appVersion> (charts/common's image defaults). kind/up builds and loads exactly this, so a plain
 # `helm install musiccorp charts/umbrella` finds its images in the node.
+# order-go (the Go order service, charts/order's go.image) shares the order chart's tag.
 default_image() {
-  local svc="$1" version
-  version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$ROOT/charts/$svc/Chart.yaml")"
-  [ -n "$version" ] || die "no appVersion in charts/$svc/Chart.yaml"
+  local svc="$1" chart="$1" version
+  [ "$svc" != order-go ] || chart=order
+  version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$ROOT/charts/$chart/Chart.yaml")"
+  [ -n "$version" ] || die "no appVersion in charts/$chart/Chart.yaml"
   echo "musiccorp/$svc:$version"
 }
 
@@ -45,19 +49,48 @@ image_tag() {
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
 
 # Build every service image from services/Dockerfile with the repository root as context (it
-# copies services/common) and load it into the kind node, where the pods find it (pullPolicy
-# IfNotPresent and a pinned tag: never pulled). With a tag: musiccorp/<service>:<tag>; without:
-# the image the defaults name (default_image).
+# copies services/common), then order-go's (build_order_go_image), and load each into the kind
+# node, where the pods find it (pullPolicy IfNotPresent and a pinned tag: never pulled). With a
+# tag: musiccorp/<service>:<tag>; without: the image the defaults name (default_image). order-go
+# is built whichever order.implementations the release runs, so switching needs no other step.
 build_and_load_images() {
   local tag="${1:-}" svc image
-  for svc in "${SERVICES[@]}"; do
+  for svc in "${SERVICES[@]}" order-go; do
     if [ -n "$tag" ]; then image="musiccorp/$svc:$tag"; else image="$(default_image "$svc")"; fi
     step "docker build $image"
-    docker build -f "$ROOT/services/Dockerfile" --build-arg "SERVICE=$svc" -t "$image" "$ROOT" \
-      || die "docker build of $svc failed"
+    if [ "$svc" = order-go ]; then
+      build_order_go_image "$image"
+    else
+      docker build -f "$ROOT/services/Dockerfile" --build-arg "SERVICE=$svc" -t "$image" "$ROOT" \
+        || die "docker build of $svc failed"
+    fi
     step "kind load docker-image $image"
     kind load docker-image --name "$CLUSTER" "$image" || die "kind load of $svc failed"
   done
+}
+
+# order-go's image from services/order-go/Containerfile. Its build stage is made for podman
+# (ci/images/services mounts the host's Go toolchain and module cache into it, which `docker build`
+# cannot), so here the host's go builds the same static binary with the stage's flags (your Go
+# settings fetch the modules pinned in go.sum), and a named build context (BuildKit's
+# `docker build --build-context`, Docker 23+) takes the place of that stage: the Containerfile's
+# runtime stage copies /out/order-go from it. The certificate bundle comes from the Python
+# services' base image (services/Dockerfile's BASE_IMAGE, which docker has pulled for them).
+build_order_go_image() {
+  local image="$1" base out
+  docker buildx version >/dev/null 2>&1 \
+    || die "order-go's image needs BuildKit (docker build --build-context: the buildx plugin, Docker 23 or newer)"
+  base="$(sed -n 's/^ARG BASE_IMAGE=//p' "$ROOT/services/Dockerfile")"
+  [ -n "$base" ] || die "no ARG BASE_IMAGE in services/Dockerfile"
+  out="$(mktemp -d)"
+  (cd "$ROOT/services/order-go" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' \
+    -o "$out/out/order-go" ./cmd/order-go) || { rm -rf "$out"; die "go build of order-go failed"; }
+  # DEBIAN_BASE names the replaced stage's base; set to an image docker has, so nothing looks up
+  # the local-only default.
+  docker build -f "$ROOT/services/order-go/Containerfile" --build-context "build=$out" \
+    --build-arg "DEBIAN_BASE=$base" --build-arg "CERTS_BASE=$base" -t "$image" "$ROOT" \
+    || { rm -rf "$out"; die "docker build of order-go failed"; }
+  rm -rf "$out"
 }
 
 # The umbrella's dependencies: each service chart's library first (packaged with it), then the

@@ -11,12 +11,14 @@ Reads the umbrella chart rendered by ``ci/render-umbrella`` (on stdin) and write
   and labelled with the release's ``namespace``, so the rules' and the dashboards' selectors
   match the local series exactly as they match the cluster's.
 
-``--order-go PORT`` (ORDER_IMPL=both) adds the job ``<order's fullname>-go`` (the chart's order-go
-Deployment's name), labelled service order. ``--order-go-alone PORT`` (ORDER_IMPL=go) scrapes
-order-go, which runs the order service's API, consumer and relay in one process, under the two
-jobs the chart's alert rules and dashboards select for the order service: ``<fullname>`` keeps
-what the Django web process exports (``django_http_*``, the process's own), ``<fullname>-consumer``
-the ``musiccorp_*`` series (events, lag, outbox, orders, sagas), so no series is counted twice.
+``--order-go-alone PORT`` (ORDER_IMPL=go) scrapes order-go, which runs the order service's API,
+consumer and relay in one process, under the two jobs the chart's alert rules and dashboards
+select for the order service: ``<fullname>`` keeps what the Django web process exports
+(``django_http_*``, the process's own), ``<fullname>-consumer`` the ``musiccorp_*`` series
+(events, lag, outbox, orders, sagas), so no series is counted twice. ``--order-go PORT``
+(ORDER_IMPL=both) splits order-go's series over the same two jobs beside the Django processes'
+targets, as the chart's order-go ServiceMonitor and PodMonitor do (charts/order): scrape configs
+``<fullname>-go`` and ``<fullname>-go-consumer`` whose ``job`` label is relabelled to those names.
 
 Usage: ci/render-umbrella --namespace NS --api-versions monitoring.coreos.com/v1 \\
          | prometheus_config.py OUT_DIR --namespace NS --web catalog=5001 --consumer order=6003 ...
@@ -60,11 +62,16 @@ def scrape_config(
         scrape.append(_job(jobs[service], port, namespace, service))
     for service, port in sorted(consumers.items()):
         scrape.append(_job(f"{jobs[service]}-consumer", port, namespace, service))
-    if order_go is not None:
-        scrape.append(_job(f"{jobs['order']}-go", order_go, namespace, "order"))
-    if order_go_alone is not None:
+    # order-go: its series split over the order service's two jobs; alone, under those scrape
+    # configs; beside the Django processes, under configs of its own relabelled to the same jobs.
+    order = jobs.get("order")
+    for port, config_name in ((order_go_alone, order), (order_go, f"{order}-go")):
+        if port is None:
+            continue
         for suffix, action in (("", "drop"), ("-consumer", "keep")):
-            job = _job(f"{jobs['order']}{suffix}", order_go_alone, namespace, "order")
+            job = _job(f"{config_name}{suffix}", port, namespace, "order")
+            if config_name != order:
+                job["relabel_configs"] = [{"target_label": "job", "replacement": f"{order}{suffix}"}]
             job["metric_relabel_configs"] = [{"source_labels": ["__name__"], "regex": "musiccorp_.*", "action": action}]
             scrape.append(job)
     return {

@@ -4,8 +4,11 @@ umbrella-order-both) also puts these renders through the schema and workload-pol
 
 from __future__ import annotations
 
+import re
+
+import jsonschema
 import pytest
-from chartlib import BUNDLED_VALUES, VALUES, of_kind, parse, render_bundled, render_case, template
+from chartlib import BUNDLED_VALUES, MONITORING_API, VALUES, crd_schema, of_kind, parse, render_bundled, render_case, template
 
 SETTINGS = {"python": "umbrella-default", "go": "umbrella-order-go", "both": "umbrella-order-both"}
 
@@ -170,3 +173,142 @@ def test_unknown_or_empty_implementations_fail_the_render(bad: str) -> None:
     proc = template("umbrella", args, expect_ok=False)
     assert proc.returncode != 0
     assert "implementations" in proc.stderr
+
+
+def job_metrics(docs: tuple[dict, ...]) -> dict[str, set[str]]:
+    """job -> the metrics the order service's alert rules read under that job (metric{job="..."})."""
+    [rule] = [d for d in of_kind(docs, "PrometheusRule") if d["metadata"]["name"] == "musiccorp-order"]
+    selected: dict[str, set[str]] = {}
+    for group in rule["spec"]["groups"]:
+        for r in group["rules"]:
+            for metric, job in re.findall(r'([a-z_:]+)\{job="([^"]+)"', r["expr"]):
+                selected.setdefault(job, set()).add(metric)
+    return selected
+
+
+def passes(endpoint: dict, metric: str) -> bool:
+    """Whether a scrape endpoint's metricRelabelings (keep/drop on __name__) let metric through."""
+    for relabel in endpoint.get("metricRelabelings", []):
+        assert relabel["sourceLabels"] == ["__name__"]
+        matched = re.fullmatch(relabel["regex"], metric) is not None
+        if matched != (relabel["action"] == "keep"):
+            return False
+    return True
+
+
+def job_of(endpoint: dict) -> str:
+    [replace] = [r for r in endpoint["relabelings"] if r.get("targetLabel") == "job"]
+    assert replace["action"] == "replace"
+    return replace["replacement"]
+
+
+@pytest.mark.parametrize(("setting", "django", "go"), [("python", True, False), ("go", False, True), ("both", True, True)])
+def test_monitors_per_setting(setting: str, django: bool, go: bool) -> None:
+    """order-go is scraped whenever it runs; the library's monitors go with the Django pods."""
+    docs = render_case(SETTINGS[setting])
+    assert ("musiccorp-order" in names(docs, "ServiceMonitor")) == django
+    assert ("musiccorp-order-consumer" in names(docs, "PodMonitor")) == django
+    assert ("musiccorp-order-go" in names(docs, "ServiceMonitor")) == go
+    assert ("musiccorp-order-go" in names(docs, "PodMonitor")) == go
+    assert "musiccorp-order" in names(docs, "PrometheusRule")
+
+
+@pytest.mark.parametrize("setting", ["go", "both"])
+def test_order_go_monitors_select_its_pods_and_port(setting: str) -> None:
+    docs = render_case(SETTINGS[setting])
+    deployment = named(docs, "Deployment", "musiccorp-order-go")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    sm, pm = named(docs, "ServiceMonitor", "musiccorp-order-go"), named(docs, "PodMonitor", "musiccorp-order-go")
+    for monitor in (sm, pm):
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["musiccorp"]}
+        assert monitor["metadata"]["labels"]["release"] == "musiccorp"  # kube-prometheus-stack's selector
+    # The PodMonitor names a container port; the ServiceMonitor a port of the Services it selects.
+    [pm_endpoint] = pm["spec"]["podMetricsEndpoints"]
+    assert (pm_endpoint["port"], pm_endpoint["path"]) == ("http", "/metrics")
+    assert {"name": "http", "containerPort": 5006, "protocol": "TCP"} in container["ports"]
+    [sm_endpoint] = sm["spec"]["endpoints"]
+    assert (sm_endpoint["port"], sm_endpoint["path"]) == ("http", "/metrics")
+    selected = [
+        s for s in of_kind(docs, "Service") if sm["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+    ]
+    # With go alone <release>-order selects order-go too; the keep relabelling leaves one Service,
+    # so each pod is one target and no request is counted twice.
+    assert {s["metadata"]["name"] for s in selected} == (
+        {"musiccorp-order", "musiccorp-order-go"} if setting == "go" else {"musiccorp-order-go"}
+    )
+    [keep] = [r for r in sm_endpoint["relabelings"] if r["action"] == "keep"]
+    assert keep["sourceLabels"] == ["__meta_kubernetes_service_name"]
+    [kept] = [s for s in selected if re.fullmatch(keep["regex"], s["metadata"]["name"])]
+    assert kept["metadata"]["name"] == "musiccorp-order-go"
+    assert "http" in {p["name"] for p in kept["spec"]["ports"]}
+    assert kept["spec"]["selector"].items() <= pod_labels.items()
+
+
+@pytest.mark.parametrize("setting", ["go", "both"])
+def test_order_go_series_reach_the_jobs_the_alert_rules_select(setting: str) -> None:
+    """Every metric an order alert reads under a job is scraped from order-go under that job, and
+    each of order-go's series goes to one job only (the split by name of the local stack)."""
+    docs = render_case(SETTINGS[setting])
+    endpoints = [
+        *named(docs, "ServiceMonitor", "musiccorp-order-go")["spec"]["endpoints"],
+        *named(docs, "PodMonitor", "musiccorp-order-go")["spec"]["podMetricsEndpoints"],
+    ]
+    by_job = {job_of(e): e for e in endpoints}
+    rules = job_metrics(docs)
+    assert by_job.keys() == rules.keys() == {"musiccorp-order", "musiccorp-order-consumer"}
+    for job, metrics in rules.items():
+        for metric in metrics:
+            assert passes(by_job[job], metric), (job, metric)
+            others = [j for j, e in by_job.items() if j != job and passes(e, metric)]
+            assert not others, (metric, others)
+    # order-go's series, as it names them (services/order-go): each in exactly one job.
+    for metric in (
+        "django_http_responses_total_by_status_view_method_total",
+        "musiccorp_orders_stuck",
+        "musiccorp_orders_total",
+        "go_goroutines",
+    ):
+        assert sum(passes(e, metric) for e in endpoints) == 1, metric
+
+
+@pytest.mark.parametrize("setting", ["go", "both"])
+def test_order_go_monitors_match_the_crd_schemas(setting: str) -> None:
+    docs = render_case(SETTINGS[setting])
+    for kind in ("ServiceMonitor", "PodMonitor"):
+        doc = named(docs, kind, "musiccorp-order-go")
+        schema = crd_schema(doc["apiVersion"], kind)
+        errors = [e.message for e in jsonschema.validators.validator_for(schema)(schema).iter_errors(doc)]
+        assert not errors, (kind, errors)
+
+
+@pytest.mark.parametrize(
+    ("switch", "kind"), [("metrics.serviceMonitor.enabled", "ServiceMonitor"), ("metrics.podMonitor.enabled", "PodMonitor")]
+)
+def test_order_go_monitors_follow_the_library_switches(switch: str, kind: str) -> None:
+    args = ["-f", str(VALUES / "order-go.yaml"), *MONITORING_API, "--set", f"order.{switch}=false"]
+    docs = tuple(parse(template("umbrella", args).stdout))
+    assert "musiccorp-order-go" not in names(docs, kind)
+    other = "PodMonitor" if kind == "ServiceMonitor" else "ServiceMonitor"
+    assert "musiccorp-order-go" in names(docs, other)
+    # The order chart on its own (requireCRD) renders neither without the monitoring API, both with it.
+    for api, expected in (([], set()), (MONITORING_API, {"musiccorp-order-go"})):
+        docs = tuple(parse(template("order", ["--set", "implementations={go}", *api]).stdout))
+        assert names(docs, "ServiceMonitor") == expected
+        assert names(docs, "PodMonitor") == expected
+
+
+@pytest.mark.parametrize("setting", ["python", "go", "both"])
+def test_pod_not_ready_alert_watches_every_order_deployment(setting: str) -> None:
+    """OrderPodNotReady selects pods by their ReplicaSet, "<deployment>-<hash>": order-go's included,
+    Job pods (the migration, CronJob runs) not."""
+    docs = render_case(SETTINGS[setting])
+    [rule] = [d for d in of_kind(docs, "PrometheusRule") if d["metadata"]["name"] == "musiccorp-order"]
+    [expr] = [r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if r.get("alert") == "OrderPodNotReady"]
+    [owner] = re.findall(r'owner_name=~"([^"]+)"', expr)
+    for deployment in names(docs, "Deployment") & {"musiccorp-order", "musiccorp-order-consumer", "musiccorp-order-go"}:
+        assert re.fullmatch(owner, f"{deployment}-7f6c5d9b8"), deployment
+    assert re.fullmatch(owner, "musiccorp-order-go-7f6c5d9b8")
+    for job in ("musiccorp-order-migrate-2-3fa8c1d2", "musiccorp-order-expire-orders-29412345"):
+        assert not re.fullmatch(owner, job), job

@@ -87,9 +87,31 @@ def test_the_local_jobs_are_named_as_the_charts_monitors_name_them(rendered, gen
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def subprocess_render_order_both() -> list[dict]:
+    """The umbrella as the local stack renders it, with order.implementations [python, go]."""
+    result = subprocess.run(
+        [
+            str(ROOT / "ci/render-umbrella"),
+            "--namespace",
+            "musiccorp",
+            "--api-versions",
+            "monitoring.coreos.com/v1",
+            "--set-json",
+            'order.implementations=["python","go"]',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
 def test_order_go_is_scraped_beside_order_with_order_impl_both(rendered, tmp_path):
-    """ORDER_IMPL=both (ci/stack/observability): order-go on :5006 is a job of its own, labelled as
-    the order service, and promtool accepts the config."""
+    """ORDER_IMPL=both (ci/stack/observability): order-go on :5006 beside the Django order, its
+    series split over the order service's two jobs as charts/order's order-go monitors split them
+    (configs of its own, the job label relabelled), and promtool accepts the config."""
     args = [str(tmp_path), "--namespace", "musiccorp", "--order-go", "5006"]
     args += [f"--web={name}={port}" for name, port in WEB.items()]
     result = subprocess.run(
@@ -102,9 +124,31 @@ def test_order_go_is_scraped_beside_order_with_order_impl_both(rendered, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
-    jobs = {job["job_name"]: job["static_configs"][0] for job in config["scrape_configs"]}
-    assert jobs["musiccorp-order-go"] == {"targets": ["127.0.0.1:5006"], "labels": {"namespace": "musiccorp", "service": "order"}}
-    assert jobs["musiccorp-order"]["targets"] == ["127.0.0.1:5003"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["musiccorp-order"]["static_configs"][0]["targets"] == ["127.0.0.1:5003"]
+    for name, job, action in (
+        ("musiccorp-order-go", "musiccorp-order", "drop"),
+        ("musiccorp-order-go-consumer", "musiccorp-order-consumer", "keep"),
+    ):
+        static = jobs[name]["static_configs"][0]
+        assert static == {"targets": ["127.0.0.1:5006"], "labels": {"namespace": "musiccorp", "service": "order"}}
+        assert jobs[name]["relabel_configs"] == [{"target_label": "job", "replacement": job}]
+        assert jobs[name]["metric_relabel_configs"] == [
+            {"source_labels": ["__name__"], "regex": "musiccorp_.*", "action": action}
+        ]
+    # The same jobs and split as the chart's order-go monitors (tests/charts/test_order_implementations.py).
+    monitors = {
+        doc["kind"]: doc
+        for doc in subprocess_render_order_both()
+        if doc["kind"] in ("ServiceMonitor", "PodMonitor") and doc["metadata"]["name"] == "musiccorp-order-go"
+    }
+    sm = monitors["ServiceMonitor"]["spec"]["endpoints"][0]
+    pm = monitors["PodMonitor"]["spec"]["podMetricsEndpoints"][0]
+    for endpoint, name in ((sm, "musiccorp-order-go"), (pm, "musiccorp-order-go-consumer")):
+        [replace] = [r for r in endpoint["relabelings"] if r.get("targetLabel") == "job"]
+        assert replace["replacement"] == jobs[name]["relabel_configs"][0]["replacement"]
+        [split] = endpoint["metricRelabelings"]
+        assert (split["regex"], split["action"]) == ("musiccorp_.*", jobs[name]["metric_relabel_configs"][0]["action"])
     check = ["promtool", "check", "config", str(tmp_path / "prometheus.yml")]
     assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0
 

@@ -158,3 +158,92 @@ spec:
           protocol: TCP
 {{- end -}}
 {{- end -}}
+
+{{/*
+order.go.monitors: Prometheus Operator scrapes of order-go's /metrics (container port "http", go.port).
+One process serves the order API, its consumer and its relay, so, as the local stack's Prometheus
+does with ORDER_IMPL=go and both (ci/stack/prometheus_config.py), its series go to the order service's two
+jobs, split by name: "<fullname>" (the library ServiceMonitor's job, the Service name) keeps the
+django_http_* and process series, "<fullname>-consumer" (the library PodMonitor's) the musiccorp_*
+ones, so nothing is counted twice. The job is relabelled rather than the rules' selectors widened:
+the rules (and their promtool tests) and the dashboards stay the library's, and they are the order
+service's alerts whichever implementation serves it; with both, the two add up under one job
+(the `pod` label, and `service` on the web job, tell them apart). Each object follows the switch,
+interval and labels of the library monitor whose job it fills.
+*/}}
+{{- define "order.go.monitors" -}}
+{{- $fullname := include "musiccorp-common.names.fullname" . -}}
+{{- $labels := dict "root" . "component" "order-go" -}}
+{{- $sm := .Values.metrics.serviceMonitor -}}
+{{- if include "musiccorp-common.monitoring.enabled" (dict "root" . "switch" $sm) }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ $fullname }}-go
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "musiccorp-common.labels.standard" $labels | nindent 4 }}
+    {{- with $sm.labels }}
+    {{- tpl (toYaml .) $ | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "musiccorp-common.labels.selector" $labels | nindent 6 }}
+  namespaceSelector:
+    matchNames:
+      - {{ .Release.Namespace }}
+  endpoints:
+    - port: http
+      path: /metrics
+      interval: {{ $sm.interval }}
+      scrapeTimeout: {{ $sm.scrapeTimeout }}
+      relabelings:
+        {{- /* With go alone <fullname> selects these pods too: one Service, one target per pod. */}}
+        - action: keep
+          sourceLabels: [__meta_kubernetes_service_name]
+          regex: {{ $fullname }}-go
+        - action: replace
+          targetLabel: job
+          replacement: {{ $fullname }}
+      metricRelabelings:
+        - action: drop
+          sourceLabels: [__name__]
+          regex: musiccorp_.*
+{{- end }}
+{{- $pm := .Values.metrics.podMonitor -}}
+{{- if include "musiccorp-common.monitoring.enabled" (dict "root" . "switch" $pm) }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  name: {{ $fullname }}-go
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "musiccorp-common.labels.standard" $labels | nindent 4 }}
+    {{- with $pm.labels }}
+    {{- tpl (toYaml .) $ | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "musiccorp-common.labels.selector" $labels | nindent 6 }}
+  namespaceSelector:
+    matchNames:
+      - {{ .Release.Namespace }}
+  podMetricsEndpoints:
+    - port: http
+      path: /metrics
+      interval: {{ $pm.interval }}
+      scrapeTimeout: {{ $pm.scrapeTimeout }}
+      relabelings:
+        - action: replace
+          targetLabel: job
+          replacement: {{ $fullname }}-consumer
+      metricRelabelings:
+        - action: keep
+          sourceLabels: [__name__]
+          regex: musiccorp_.*
+{{- end }}
+{{- end -}}

@@ -11,11 +11,14 @@ any object is emitted. Each resource define emits nothing when disabled.
 {{/*
 musiccorp-common.loader.except: loader.all without the resource defines named in skip, for a
 service chart that replaces some of the library's objects (order with only order-go:
-charts/order/templates/all.yaml). Call with (dict "root" $ "skip" (list "musiccorp-common.deployment.web")).
+charts/order/templates/all.yaml). Call with (dict "root" $ "skip" (list "musiccorp-common.deployment.web")),
+and "deployments": the Deployments the chart renders itself, as suffixes of the fullname (order's
+"-go"), so the library's PodNotReady alert watches their pods too (root.musiccorpChartDeployments).
 */}}
 {{- define "musiccorp-common.loader.except" -}}
 {{- $root := .root -}}
 {{- $skip := .skip -}}
+{{- $_ := set $root "musiccorpChartDeployments" (.deployments | default list) -}}
 {{- include "musiccorp-common.values.init" $root -}}
 {{- include "musiccorp-common.validate.values" $root -}}
 {{- $resources := list

@@ -1,7 +1,8 @@
 {{/*
 musiccorp-common.monitoring.prometheusrule: the service's alerts: 5xx ratio and p95 latency from
 django-prometheus metrics (job = the Service name, as the ServiceMonitor sets it) and pods of its
-Deployments not ready from kube-state-metrics (Job pods excluded through kube_pod_owner); with a
+Deployments not ready from kube-state-metrics (Job pods excluded through kube_pod_owner; with
+the Deployments a service chart renders itself, loader.except's "deployments"); with a
 consumer, its lag (musiccorp_consumer_lag, per topic and partition), dead-lettered messages
 (musiccorp_events_dead_lettered_total), and the outbox relay (a thread of the consumer): parked
 rows and the age of the oldest unsent row, selected by the PodMonitor's job "<fullname>-consumer",
@@ -51,13 +52,16 @@ spec:
             summary: {{ printf "%s: p95 latency above %vs" $job $pr.latencyP95Seconds | quote }}
         {{- /* Only the Deployments' pods (owned by one of their ReplicaSets, "<deployment>-<hash>"): a
         finished Job pod (migration, CronJob run) stays not ready until its TTL deletes it, so a name
-        prefix alone alerted on every install and upgrade (issue 11). */}}
+        prefix alone alerted on every install and upgrade (issue 11). The Deployments: <fullname>,
+        <fullname>-consumer and those the chart adds (musiccorpChartDeployments, set by loader.except;
+        order: -go). */}}
+        {{- $owners := printf "(%s)?" (join "|" (concat (list "-consumer") (.musiccorpChartDeployments | default list))) }}
         - alert: {{ $alert }}PodNotReady
           expr: |
             sum by (pod) (
               kube_pod_status_ready{namespace={{ .Release.Namespace | quote }}, condition="false"}
                 and on (namespace, pod)
-              kube_pod_owner{namespace={{ .Release.Namespace | quote }}, owner_kind="ReplicaSet", owner_name=~{{ printf "%s(-consumer)?-[a-z0-9]+" $job | quote }}}
+              kube_pod_owner{namespace={{ .Release.Namespace | quote }}, owner_kind="ReplicaSet", owner_name=~{{ printf "%s%s-[a-z0-9]+" $job $owners | quote }}}
             ) > 0
           for: {{ $pr.for }}
           labels:
