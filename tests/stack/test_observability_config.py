@@ -26,25 +26,25 @@ WEB = {"catalog": 5001, "inventory": 5002, "order": 5003, "payment": 5004, "ship
 CONSUMERS = {"inventory": 6002, "order": 6003, "payment": 6004, "shipping": 6005}
 
 
-@pytest.fixture(scope="module")
-def rendered() -> list[dict]:
-    result = subprocess.run(
-        [str(ROOT / "ci/render-umbrella"), "--namespace", "musiccorp", "--api-versions", "monitoring.coreos.com/v1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _render(*flags: str) -> list[dict]:
+    """The umbrella as the local stack renders it (ci/render-umbrella), with ``flags`` (e.g. --set-json ...)."""
+    render = [str(ROOT / "ci/render-umbrella"), "--namespace", "musiccorp", "--api-versions", "monitoring.coreos.com/v1"]
+    result = subprocess.run([*render, *flags], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
 @pytest.fixture(scope="module")
-def generated(rendered, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("prometheus")
-    args = [str(out), "--namespace", "musiccorp"]
-    args += [f"--web={name}={port}" for name, port in WEB.items()]
-    args += [f"--consumer={name}={port}" for name, port in CONSUMERS.items()]
+def rendered() -> list[dict]:
+    return _render()
+
+
+def _generate(rendered: list[dict], out: Path, web: dict[str, int], *flags: str) -> dict:
+    """Run ci/stack/prometheus_config.py on the rendered chart into ``out`` with the release's namespace,
+    a ``--web`` per entry of ``web`` and ``flags`` (``--consumer=...``, ``--order-go PORT``, ...):
+    the prometheus.yml it writes, parsed."""
+    args = [str(out), "--namespace", "musiccorp", *flags]
+    args += [f"--web={name}={port}" for name, port in web.items()]
     result = subprocess.run(
         [sys.executable, str(ROOT / "ci/stack/prometheus_config.py"), *args],
         input=yaml.safe_dump_all(rendered),
@@ -54,6 +54,19 @@ def generated(rendered, tmp_path_factory) -> Path:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    return yaml.safe_load((out / "prometheus.yml").read_text())
+
+
+def _assert_promtool_accepts(config: Path) -> None:
+    check = ["promtool", "check", "config", str(config)]
+    result = subprocess.run(check, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def generated(rendered, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("prometheus")
+    _generate(rendered, out, WEB, *(f"--consumer={name}={port}" for name, port in CONSUMERS.items()))
     return out
 
 
@@ -82,48 +95,14 @@ def test_the_local_jobs_are_named_as_the_charts_monitors_name_them(rendered, gen
     assert jobs["musiccorp-order"]["targets"] == ["127.0.0.1:5003"]
     assert jobs["musiccorp-order-consumer"]["targets"] == ["127.0.0.1:6003"]
     assert {static["labels"]["namespace"] for static in jobs.values()} == {"musiccorp"}
-    check = ["promtool", "check", "config", str(generated / "prometheus.yml")]
-    result = subprocess.run(check, capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def subprocess_render_order_both() -> list[dict]:
-    """The umbrella as the local stack renders it, with order.implementations [python, go]."""
-    result = subprocess.run(
-        [
-            str(ROOT / "ci/render-umbrella"),
-            "--namespace",
-            "musiccorp",
-            "--api-versions",
-            "monitoring.coreos.com/v1",
-            "--set-json",
-            'order.implementations=["python","go"]',
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    _assert_promtool_accepts(generated / "prometheus.yml")
 
 
 def test_order_go_is_scraped_beside_order_with_order_impl_both(rendered, tmp_path):
     """ORDER_IMPL=both (ci/stack/observability): order-go on :5006 beside the Django order, its
     series split over the order service's two jobs as charts/order's order-go monitors split them
     (configs of its own, the job label relabelled), and promtool accepts the config."""
-    args = [str(tmp_path), "--namespace", "musiccorp", "--order-go", "5006"]
-    args += [f"--web={name}={port}" for name, port in WEB.items()]
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "ci/stack/prometheus_config.py"), *args],
-        input=yaml.safe_dump_all(rendered),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    config = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    config = _generate(rendered, tmp_path, WEB, "--order-go", "5006")
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["musiccorp-order"]["static_configs"][0]["targets"] == ["127.0.0.1:5003"]
     for name, job, action in (
@@ -139,7 +118,7 @@ def test_order_go_is_scraped_beside_order_with_order_impl_both(rendered, tmp_pat
     # The same jobs and split as the chart's order-go monitors (tests/charts/test_order_implementations.py).
     monitors = {
         doc["kind"]: doc
-        for doc in subprocess_render_order_both()
+        for doc in _render("--set-json", 'order.implementations=["python","go"]')
         if doc["kind"] in ("ServiceMonitor", "PodMonitor") and doc["metadata"]["name"] == "musiccorp-order-go"
     }
     sm = monitors["ServiceMonitor"]["spec"]["endpoints"][0]
@@ -149,32 +128,20 @@ def test_order_go_is_scraped_beside_order_with_order_impl_both(rendered, tmp_pat
         assert replace["replacement"] == jobs[name]["relabel_configs"][0]["replacement"]
         [split] = endpoint["metricRelabelings"]
         assert (split["regex"], split["action"]) == ("musiccorp_.*", jobs[name]["metric_relabel_configs"][0]["action"])
-    check = ["promtool", "check", "config", str(tmp_path / "prometheus.yml")]
-    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0
+    _assert_promtool_accepts(tmp_path / "prometheus.yml")
 
 
 def test_order_go_alone_is_scraped_as_the_order_services_web_and_consumer_jobs(rendered, tmp_path):
     """ORDER_IMPL=go: one order-go process, its series split over the two jobs the rules select
     (django_http_* on the web job, musiccorp_* on the consumer job), none on both."""
-    args = [str(tmp_path), "--namespace", "musiccorp", "--order-go-alone", "5006"]
-    args += [f"--web={name}={port}" for name, port in WEB.items() if name != "order"]
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "ci/stack/prometheus_config.py"), *args],
-        input=yaml.safe_dump_all(rendered),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    config = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    web = {name: port for name, port in WEB.items() if name != "order"}
+    config = _generate(rendered, tmp_path, web, "--order-go-alone", "5006")
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     for name, action in (("musiccorp-order", "drop"), ("musiccorp-order-consumer", "keep")):
         assert jobs[name]["static_configs"][0]["targets"] == ["127.0.0.1:5006"]
         relabel = {"source_labels": ["__name__"], "regex": "musiccorp_.*", "action": action}
         assert jobs[name]["metric_relabel_configs"] == [relabel]
-    check = ["promtool", "check", "config", str(tmp_path / "prometheus.yml")]
-    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0
+    _assert_promtool_accepts(tmp_path / "prometheus.yml")
 
 
 def _exported(build) -> list[dict]:
