@@ -6,16 +6,23 @@ import statistics
 from pathlib import Path
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (q 0.99: p99): the value at floor(q*n) of the sorted list; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def percentiles(seconds: list[float]) -> dict:
-    """p50/p95/p99 and mean in milliseconds (nearest rank: the value at floor(q*n) of the sorted list)."""
+    """p50/p95/p99 and mean in milliseconds (``percentile``'s nearest rank); None each for no values."""
     if not seconds:
         return {"p50": None, "p95": None, "p99": None, "mean": None}
-    ordered = sorted(seconds)
 
     def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+        return round(percentile(seconds, q) * 1000, 1)
 
-    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "mean": round(statistics.fmean(ordered) * 1000, 1)}
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "mean": round(statistics.fmean(seconds) * 1000, 1)}
 
 
 def mib(value: int) -> float:

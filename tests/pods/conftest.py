@@ -21,6 +21,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
+# The stack's clients and checkers (ci/stack_client.py, ci/chaos_checks.py, ci/bench_report.py).
+sys.path.insert(0, str(ROOT / "ci"))
 from clusterlib import RELEASE, Cluster, bound_volume, create_restricted_namespace, run, terminal_progress, tool  # noqa: E402
 
 NAMESPACE = "musiccorp-pods"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
-import sys
 import threading
 import time
 import uuid
@@ -21,24 +19,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
+from chaos_checks import CATEGORIES, Snapshot, local_topic_table  # ci/, on the path through conftest
 from clusterlib import RELEASE, ROOT, Cluster
-
-sys.path.insert(0, str(ROOT / "ci"))
-from chaos_checks import CATEGORIES, Snapshot, local_topic_table
 
 TERMINAL = ("COMPLETED", "CANCELLED")
 # The card decides the final state: tok_visa is charged (COMPLETED), tok_chargeDeclined is declined
 # and the order compensated (CANCELLED). Stock is plenty, so no order is refused for it.
 CARDS = {"tok_visa": "COMPLETED", "tok_chargeDeclined": "CANCELLED"}
 DECLINE_EVERY = 4  # one order in four is declined
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile (share 0.99: p99); 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 @dataclass

@@ -32,7 +32,7 @@ from podload import (
     violations_text,
     wait_settled,
 )
-from stack_client import new_album  # ci/, on the path through podload
+from stack_client import new_album  # ci/, on the path through conftest
 
 pytestmark = pytest.mark.timeout(1200)
 ORDERS_PER_FAULT = 12  # at least; the load goes on until the pods are Ready again

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from bench_report import percentile  # ci/, on the path through conftest
 from clusterlib import RELEASE, ROOT, Cluster, assert_everything_rolled_out, deployments, run
 from conftest import _podman_lib, port_forward
-from podload import CATEGORIES, Load, PodChecker, final_states, percentile, violations_text, wait_settled
-from stack_client import new_album  # ci/, on the path through podload
+from podload import CATEGORIES, Load, PodChecker, final_states, violations_text, wait_settled
+from stack_client import new_album  # ci/, on the path through conftest
 
 pytestmark = pytest.mark.timeout(1800)
 UNITS = 1000
