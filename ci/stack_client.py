@@ -1,4 +1,4 @@
-"""A client of the local stack shared by the load scripts (ci/bench.py, ci/chaos.py).
+"""A client of the local stack shared by the load scripts (ci/bench.py, ci/chaos.py) and tests/pods.
 
 What both do the same way: read the run dir's generated secrets, make a fresh album with its own
 stock, place an order through the gateway, and sign in once as the stack's admin to observe.
@@ -66,12 +66,22 @@ def place_order(
     quantity: int = 1,
     timeout: float = 30,
     route: str = "/api/orders",
+    gateway: str = GATEWAY,
+    idempotency_key: str | None = None,
+    correlation_id: str | None = None,
 ) -> tuple[int | None, str | None, str | None]:
     """POST one order through the gateway (``route``: /api/order-go for order-go beside the Django
-    service): (HTTP status or None, order id when 201, error kind or None)."""
+    service; ``gateway``: another deployment's, e.g. the pods' NodePort): (HTTP status or None,
+    order id when 201, error kind or None). ``idempotency_key`` and ``correlation_id`` are sent as
+    the Idempotency-Key and X-Correlation-ID headers: a retry with the same key places no second order."""
     body = {"customer_email": email, "items": [{"sku": sku, "quantity": quantity}], "payment_token": token}
+    headers = {}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    if correlation_id is not None:
+        headers["X-Correlation-ID"] = correlation_id
     try:
-        response = session.post(f"{GATEWAY}{route}/orders", json=body, timeout=timeout)
+        response = session.post(f"{gateway}{route}/orders", json=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
         return None, None, type(exc).__name__
     if response.status_code != 201:

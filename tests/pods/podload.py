@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import requests
 from chaos_checks import CATEGORIES, Snapshot, local_topic_table  # ci/, on the path through conftest
 from clusterlib import RELEASE, ROOT, Cluster
+from stack_client import place_order  # ci/, on the path through conftest
 
 TERMINAL = ("COMPLETED", "CANCELLED")
 # The card decides the final state: tok_visa is charged (COMPLETED), tok_chargeDeclined is declined
@@ -121,15 +122,16 @@ class Load:
     def _place(self, session: requests.Session) -> None:
         n = self._next()
         card = "tok_chargeDeclined" if n % DECLINE_EVERY == 0 else "tok_visa"
-        item = {"sku": self.skus[n % len(self.skus)], "quantity": 1}
-        body = {"customer_email": self.email, "items": [item], "payment_token": card}
-        headers = {"Idempotency-Key": f"pods-{uuid.uuid4()}", "X-Correlation-ID": f"pods-{uuid.uuid4()}"}
+        sku = self.skus[n % len(self.skus)]
+        keys = {"idempotency_key": f"pods-{uuid.uuid4()}", "correlation_id": f"pods-{uuid.uuid4()}"}
         deadline = time.monotonic() + 120
         while True:
-            response = self._send(session, "order", "POST", f"{self.gateway}/api/orders/orders", json=body, headers=headers)
-            if response is not None and response.status_code == 201:
+            started = time.monotonic()
+            status, order_id, _error = place_order(session, sku, self.email, card, gateway=self.gateway, **keys)
+            self._record(Answer("order", status, time.monotonic() - started, started))
+            if status == 201:
                 with self._lock:
-                    self.orders.append(Order(response.json()["id"], card, time.monotonic()))
+                    self.orders.append(Order(order_id, card, time.monotonic()))
                 return
             if not self.retry or self._stop.is_set() or time.monotonic() > deadline:
                 return
