@@ -110,6 +110,8 @@ def test_percentiles_nearest_rank_in_ms():
     got = bench_report.percentiles([i / 1000 for i in range(1, 101)])
     assert got == {"p50": 51.0, "p95": 96.0, "p99": 100.0, "mean": 50.5}
     assert bench_report.percentiles([])["p99"] is None
+    assert bench_report.percentile([0.3, 0.1, 0.2, 0.4], 0.5) == 0.3  # seconds, unsorted input
+    assert bench_report.percentile([], 0.99) == 0.0
 
 
 def sweep_steps() -> list[dict]:
