@@ -14,6 +14,7 @@ class PeerRequest(NamedTuple):
     body: object
     correlation_id: str | None
     authorization: str | None = None
+    idempotency_key: str | None = None
 
 
 Answer = Callable[[PeerRequest], tuple[int, object]]
@@ -38,6 +39,7 @@ class StubPeer:
                     json.loads(raw_body or b"null"),
                     self.headers.get("X-Correlation-ID"),
                     self.headers.get("Authorization"),
+                    self.headers.get("Idempotency-Key"),
                 )
                 peer.requests.append(request)
                 time.sleep(delay)
