@@ -32,14 +32,41 @@ def _traces_of(correlation_id: str) -> list[list[dict]]:
     return response.json()
 
 
+# The saga's Kafka hand-offs every complete trace holds: (producing service, topic, consuming service).
+SAGA_HANDOFFS = {
+    ("order", "order.placed", "payment"),
+    ("payment", "payment.received", "shipping"),
+    ("shipping", "shipment.dispatched", "order"),
+}
+
+
+def _service(span: dict) -> str:
+    return span["localEndpoint"]["serviceName"]
+
+
+def _is_complete(trace: list[dict]) -> bool:
+    """Spans of all five services, every span's parent among them, and the consumer span of each saga hand-off.
+
+    Each process exports on its own timer, so a trace fills in over seconds: a consumer's span can
+    be stored before the producer span that is its parent.
+    """
+    ids = {span["id"] for span in trace}
+    consumed = {
+        (span["tags"].get("messaging.destination.name"), _service(span)) for span in trace if span.get("kind") == "CONSUMER"
+    }
+    return (
+        {_service(span) for span in trace} >= SERVICES
+        and all(span.get("parentId", span["id"]) in ids for span in trace)
+        and all((topic, consumer) in consumed for _, topic, consumer in SAGA_HANDOFFS)
+    )
+
+
 def _complete_trace(correlation_id: str) -> list[list[dict]]:
-    """The order's traces once one of them has spans of all five services (or whatever there is at the deadline)."""
+    """The order's traces once one of them is complete (or whatever there is at the deadline)."""
     deadline = time.monotonic() + EXPORT_TIMEOUT
     while True:
         traces = _traces_of(correlation_id)
-        if any({span["localEndpoint"]["serviceName"] for span in trace} >= SERVICES for trace in traces):
-            return traces
-        if time.monotonic() > deadline:
+        if any(_is_complete(trace) for trace in traces) or time.monotonic() > deadline:
             return traces
         time.sleep(1)
 
@@ -61,9 +88,6 @@ def test_the_trace_links_kafka_producers_to_consumers_and_http_clients_to_server
     spans = _complete_trace(completed_orders[0].correlation_id)[0]
     by_id = {span["id"]: span for span in spans}
 
-    def service(span):
-        return span["localEndpoint"]["serviceName"]
-
     def parent(span):
         return by_id.get(span.get("parentId", ""))
 
@@ -73,23 +97,18 @@ def test_the_trace_links_kafka_producers_to_consumers_and_http_clients_to_server
         if span.get("kind") != "CONSUMER":
             continue
         producer = parent(span)
-        assert producer is not None, f"{span['name']} in {service(span)}: its parent is not in the trace"
-        assert producer.get("kind") == "PRODUCER", f"{span['name']} in {service(span)}: parent {producer}"
+        assert producer is not None, f"{span['name']} in {_service(span)}: its parent is not in the trace"
+        assert producer.get("kind") == "PRODUCER", f"{span['name']} in {_service(span)}: parent {producer}"
         topic = span["tags"]["messaging.destination.name"]
         assert producer["tags"]["messaging.destination.name"] == topic
-        handoffs.add((service(producer), topic, service(span)))
-    saga = [
-        ("order", "order.placed", "payment"),
-        ("payment", "payment.received", "shipping"),
-        ("shipping", "shipment.dispatched", "order"),
-    ]
-    for handoff in saga:
+        handoffs.add((_service(producer), topic, _service(span)))
+    for handoff in sorted(SAGA_HANDOFFS):
         assert handoff in handoffs, f"no {handoff[1]} from {handoff[0]} to {handoff[2]} in {sorted(handoffs)}"
 
     # The order service's calls to catalog and inventory: client spans whose children are those services' server spans.
     called = set()
     for span in spans:
         caller = parent(span)
-        if span.get("kind") == "SERVER" and caller and caller.get("kind") == "CLIENT" and service(caller) == "order":
-            called.add(service(span))
+        if span.get("kind") == "SERVER" and caller and caller.get("kind") == "CLIENT" and _service(caller) == "order":
+            called.add(_service(span))
     assert called >= {"catalog", "inventory"}, f"services order called over HTTP in the trace: {sorted(called)}"
