@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import chaos_programs as programs
 import requests
-from chaos_checks import CATEGORIES, Checker, Snapshot
+from chaos_checks import CATEGORIES, Checker, EarlierViolations, Snapshot
 from stack_client import new_album, place_order, read_secrets, staff_auth
 
 RUN_DIR = programs.RUN_DIR
@@ -361,7 +361,7 @@ class Campaign:
         self.checker = Checker(secrets, self.email, self.stock)
         self.checker.remember_dlq()
         self.load = Load([s for s in self.stock if s != scarce], scarce, self.email, concurrency, seed)
-        self.known: dict[str, set[str]] = {c: set() for c in CATEGORIES}
+        self.earlier = EarlierViolations()
         log(
             f"customer {self.email}, SKUs {', '.join(f'{s}={n}' for s, n in self.stock.items())}; restarts by "
             + ("the stack's supervisor" if programs.STACK_RESTARTS_PROGRAMS else "the campaign (no supervisor)")
@@ -392,15 +392,12 @@ class Campaign:
         self._wait_recovered(result, time.monotonic())
         return result
 
-    def _new(self, snap: Snapshot) -> dict[str, set[str]]:
-        return {c: snap.violations[c] - self.known[c] for c in CATEGORIES}
-
     def _wait_recovered(self, result: Result, load_stopped: float) -> None:
         deadline = load_stopped + self.recover_timeout
         last, still_since = None, time.monotonic()
         while True:
             snap = self.snapshot()
-            new = self._new(snap)
+            new = self.earlier.new_in(snap)
             now = time.monotonic()
             if not snap.moving and not any(new.values()):
                 result.recover_seconds = round(now - load_stopped, 1)
@@ -411,8 +408,7 @@ class Campaign:
                 break  # quiescent with violations, or out of time
             time.sleep(CHECK_EVERY)
         result.new, result.motion, result.error = new, {k: v for k, v in snap.motion.items() if v}, snap.error
-        for category in CATEGORIES:
-            self.known[category] |= snap.violations[category]
+        self.earlier.remember(snap)
         verdict = f"recovered in {result.recover_seconds}s" if result.recover_seconds is not None else "NOT recovered"
         log(
             f"  {verdict}; new violations: {({c: len(v) for c, v in new.items() if v}) or 'none'}"

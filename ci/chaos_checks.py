@@ -72,6 +72,20 @@ class Snapshot:
         return snap
 
 
+class EarlierViolations:
+    """The violations earlier phases of a run left behind, so that each phase is judged by what it adds."""
+
+    def __init__(self) -> None:
+        self.by_category: dict[str, set[str]] = {c: set() for c in CATEGORIES}
+
+    def new_in(self, snap: Snapshot) -> dict[str, set[str]]:
+        return {c: snap.violations[c] - self.by_category[c] for c in CATEGORIES}
+
+    def remember(self, snap: Snapshot) -> None:
+        for category in CATEGORIES:
+            self.by_category[category] |= snap.violations[category]
+
+
 def local_topic_table() -> list[dict]:
     """The topic table of the checkout (charts/umbrella/values.yaml, through ci/stack/kafka_admin)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent / "stack"))

@@ -19,11 +19,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
-from chaos_checks import CATEGORIES, Snapshot, local_topic_table  # ci/, on the path through conftest
+from chaos_checks import EarlierViolations, Snapshot, local_topic_table  # ci/, on the path through conftest
 from clusterlib import RELEASE, ROOT, Cluster
 from stack_client import place_order  # ci/, on the path through conftest
 
-TERMINAL = ("COMPLETED", "CANCELLED")
 # The card decides the final state: tok_visa is charged (COMPLETED), tok_chargeDeclined is declined
 # and the order compensated (CANCELLED). Stock is plenty, so no order is refused for it.
 CARDS = {"tok_visa": "COMPLETED", "tok_chargeDeclined": "CANCELLED"}
@@ -208,20 +207,20 @@ def wait_settled(
     namespace: str,
     checker: PodChecker,
     accepted: list[str],
-    known: dict[str, set[str]],
+    earlier: EarlierViolations,
     since: float,
     timeout: float,
 ) -> Settled:
     """Poll until every pod is Ready, every accepted order is final, nothing is still on its way
     (outbox, consumer lag) and no violation the earlier phases did not already have: the fault
-    suite's notion of recovered. ``known`` grows by what this phase leaves."""
+    suite's notion of recovered. ``earlier`` remembers what this phase leaves."""
     deadline = time.monotonic() + timeout
     pods_seconds = None
     while True:
         if pods_seconds is None and pods_ready(cluster, namespace):
             pods_seconds = time.monotonic() - since
         snap = checker.snapshot(accepted)
-        new = {c: snap.violations[c] - known[c] for c in CATEGORIES}
+        new = earlier.new_in(snap)
         now = time.monotonic()
         if pods_seconds is not None and not snap.moving and not any(new.values()):
             seconds = now - since
@@ -230,8 +229,7 @@ def wait_settled(
             seconds = None
             break
         time.sleep(1)
-    for category in CATEGORIES:
-        known[category] |= snap.violations[category]
+    earlier.remember(snap)
     return Settled(snap, new, seconds, pods_seconds)
 
 

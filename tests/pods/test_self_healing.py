@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
+from chaos_checks import EarlierViolations  # ci/, on the path through conftest
 from clusterlib import RELEASE, ROOT, Cluster, run
 from conftest import port_forward
 from podload import (
-    CATEGORIES,
     DECLINE_EVERY,
     Load,
     Order,
@@ -144,7 +144,7 @@ def test_orders_survive_pods_deleted_and_killed(cluster: Cluster, release, figur
     email = f"heal-{uuid.uuid4().hex[:8]}@example.com"
     checker = PodChecker(cluster, ns, email, stock)
     assert pods_ready(cluster, ns), "a pod is not Ready before the faults"
-    known: dict[str, set[str]] = {c: set() for c in CATEGORIES}
+    earlier = EarlierViolations()
     accepted: list[str] = []
     rows: list[Row] = []
     cluster.progress(f"self-healing: {len(FAULTS)} faults, at least {ORDERS_PER_FAULT} orders each, customer {email}")
@@ -171,7 +171,7 @@ def test_orders_survive_pods_deleted_and_killed(cluster: Cluster, release, figur
         row.other_answers = sum(1 for a in load.answers if a.status != 201)
         accepted += [o.id for o in row.orders]
         cluster.progress(f"  {title}: {row.action}; {len(row.orders)} orders placed, {row.other_answers} non-201 answers")
-        row.settled = wait_settled(cluster, ns, checker, accepted, known, injected, RECOVER_TIMEOUT)
+        row.settled = wait_settled(cluster, ns, checker, accepted, earlier, injected, RECOVER_TIMEOUT)
         row.states = dict(final_states(gateway, row.orders))
         cluster.progress("  " + " | ".join(row.cells()))
     figures(

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 import requests
 from bench_report import percentile  # ci/, on the path through conftest
+from chaos_checks import EarlierViolations  # ci/, on the path through conftest
 from clusterlib import RELEASE, ROOT, Cluster, assert_everything_rolled_out, deployments, run
 from conftest import _podman_lib, port_forward
-from podload import CATEGORIES, Load, PodChecker, final_states, violations_text, wait_settled
+from podload import Load, PodChecker, final_states, violations_text, wait_settled
 from stack_client import new_album  # ci/, on the path through conftest
 
 pytestmark = pytest.mark.timeout(1800)
@@ -105,8 +106,8 @@ def test_upgrade_and_rollback_under_load_fail_no_request(
         f"max {max((a.seconds for a in during), default=0) * 1000:.0f} ms"
     )
 
-    known: dict[str, set[str]] = {c: set() for c in CATEGORIES}
-    settled = wait_settled(cluster, ns, checker, [o.id for o in load.orders], known, finished, SETTLE_TIMEOUT)
+    earlier = EarlierViolations()
+    settled = wait_settled(cluster, ns, checker, [o.id for o in load.orders], earlier, finished, SETTLE_TIMEOUT)
     states = final_states(gateway, load.orders)
     figures(
         f"{len(load.orders)} orders placed during the load: {dict(states)}; settled after "
