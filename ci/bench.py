@@ -432,7 +432,11 @@ def sweep(args, roots: set[int]) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="ci/bench (make bench) also takes --observability / --no-observability (OBSERVABILITY=1): "
+        "the services with tracing, Prometheus and Zipkin on, or off (the default); docs/benchmark.md",
+    )
     parser.add_argument("-n", "--orders", type=int, default=int(os.environ.get("N", 500)))
     parser.add_argument("-c", "--concurrency", type=int, default=int(os.environ.get("C", 8)))
     parser.add_argument("--pgbench-seconds", type=int, default=10)
