@@ -56,14 +56,16 @@ def test_production_configmap_carries_the_gateway_host(service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_settings_accept_the_gateway_host_under_production_values(service):
+def test_service_settings_accept_the_gateway_host_under_production_values(service, tmp_path):
     env = {
         **_configmap_env(service),
         "PATH": os.environ["PATH"],
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": "postgres://unused:unused@127.0.0.1:1/unused",
         "OTEL_TRACES_EXPORTER": "none",
-        "PROMETHEUS_MULTIPROC_DIR": "",
+        # Set at all, even empty, it puts prometheus_client in multiprocess mode: a directory of
+        # the test's own, not the service's source directory (the process's cwd).
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     proc = subprocess.run(
         [sys.executable, "-c", PROBE.replace("{svc}", service)],
