@@ -30,7 +30,10 @@ GATEWAY_URL = "http://localhost:8080"
 E2E_GATEWAY_URL = os.environ.get("MUSICCORP_E2E_GATEWAY_URL", "")
 E2E_SECRETS = os.environ.get("MUSICCORP_E2E_SECRETS", "")
 
+# The stack's scripts and the load scripts' modules (ci/stack_client.py, ci/chaos_checks.py,
+# ci/bench_report.py), importable by every repository-level suite.
 sys.path.insert(0, str(STACK))
+sys.path.insert(0, str(ROOT / "ci"))
 
 
 def run_stack_script(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:

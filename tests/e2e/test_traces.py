@@ -77,7 +77,7 @@ def test_each_order_is_one_trace_with_spans_of_all_five_services(completed_order
         traces = _complete_trace(order.correlation_id)
         assert len(traces) == 1, f"{order.correlation_id}: {len(traces)} traces"
         spans = traces[0]
-        per_service = Counter(span["localEndpoint"]["serviceName"] for span in spans)
+        per_service = Counter(_service(span) for span in spans)
         print(f"order {order.order_id}: {len(spans)} spans, per service {dict(sorted(per_service.items()))}")
         assert set(per_service) >= SERVICES, f"services in the trace: {sorted(per_service)}"
         trace_ids.add(spans[0]["traceId"])

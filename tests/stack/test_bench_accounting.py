@@ -13,13 +13,9 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ci"))
 
 import bench_report
+import pytest
 import stack_usage
 
 # A parent that forks a child burning ``BURN`` seconds of CPU, reaps it, then burns as much

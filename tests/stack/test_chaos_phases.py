@@ -6,11 +6,6 @@ order a phase left stuck must fail that phase, not every phase after it. No serv
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ci"))
-
 from chaos_checks import CATEGORIES, EarlierViolations, Snapshot
 
 

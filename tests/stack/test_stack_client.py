@@ -8,13 +8,8 @@ tests/pods; here common's stand-in peer (``stub_peer``) records each request, so
 from __future__ import annotations
 
 import socket
-import sys
-from pathlib import Path
 
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ci"))
-
 import stack_client
 
 
