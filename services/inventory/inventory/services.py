@@ -238,11 +238,16 @@ def confirm_order(order_id: uuid.UUID) -> int:
     order_id = uuid.UUID(str(order_id))
     held = Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RESERVED, confirmed_at__isnull=True)
     confirmed = held.update(confirmed_at=timezone.now())
-    expired = Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RELEASED, release_cause="expired").count()
+    # The sweeper releases an order's reservations together, so none expired when any was held.
+    expired = not confirmed and _expired(order_id)
     if expired:
         logger.error("order %s was placed after its reservations expired; its stock is not held", order_id)
     transaction.on_commit(lambda: RESERVATIONS_CONFIRMED.labels("expired" if expired else "confirmed").inc())
     return confirmed
+
+
+def _expired(order_id: uuid.UUID) -> bool:
+    return Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RELEASED, release_cause="expired").exists()
 
 
 def release_expired(ttl_seconds: float, *, order_committed: Callable[[uuid.UUID], bool], limit: int = 1000) -> list[dict]:

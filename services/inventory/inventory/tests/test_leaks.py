@@ -79,6 +79,24 @@ def test_order_placed_confirms_the_orders_reservations_only():
     assert Reservation.objects.get(order_id=other).confirmed_at is None
 
 
+def test_order_placed_confirms_in_one_statement(django_assert_num_queries):
+    order_id = uuid.uuid4()
+    ReservationFactory(order_id=order_id, quantity=1, sku="CD103")
+    ReservationFactory(order_id=order_id, quantity=2, sku="CD104")
+    with django_assert_num_queries(1):  # no look for expired ones when the update confirmed any
+        on_order_placed(order_placed(order_id))
+    assert not Reservation.objects.filter(order_id=order_id, confirmed_at=None).exists()
+
+
+def test_order_placed_after_the_sweeper_released_its_stock_is_reported(caplog):
+    leaked = aged(ReservationFactory(quantity=2), 600)
+    release_expired(300, order_committed=never_placed)
+    on_order_placed(order_placed(leaked.order_id))
+    leaked.refresh_from_db()
+    assert (leaked.status, leaked.release_cause, leaked.confirmed_at) == ("RELEASED", "expired", None)
+    assert f"order {leaked.order_id} was placed after its reservations expired" in caplog.text
+
+
 def test_the_sweeper_releases_what_no_placed_order_confirmed_after_the_ttl():
     stock = StockFactory(sku="CD101", on_hand=10)
     leaked = aged(ReservationFactory(sku=stock.sku, quantity=3), 600)  # its order was never committed

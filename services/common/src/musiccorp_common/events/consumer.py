@@ -11,7 +11,8 @@ and the rest of the batch go one at a time through the retry path below, so orde
 partition and the failure policy are those of a message handled alone. A message that is not
 a valid event, or whose handler runs its own transactions (``handles_own_transaction``), is
 handled alone between the batch's transactions. The loop thread keeps its database connection
-between batches (CONN_MAX_AGE) and drops it before a transaction when it is broken.
+between batches (CONN_MAX_AGE), checks it at most once a second and after a failure, and bounds
+its statements once per session.
 
 Failures are split (docs/decisions/0006-transient-and-permanent-failures.md): a transient one
 (database or Kafka unavailable, a timeout, a serialization conflict or deadlock) is retried
@@ -27,6 +28,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -53,6 +55,8 @@ logger = logging.getLogger("musiccorp.events.consumer")
 # Longest single poll while backing off: bounds how late a stop request is noticed and how stale
 # the liveness heartbeat gets (and keeps well inside max.poll.interval.ms).
 BACKOFF_POLL_SECONDS = 0.5
+# How often a busy loop checks its database connection (see EventConsumer._prepare_connection).
+CONNECTION_CHECK_SECONDS = 1.0
 tracer = trace.get_tracer("musiccorp.events")
 
 Handler = Callable[[Envelope], None]
@@ -141,6 +145,9 @@ class EventConsumer:
         # readiness is false meanwhile.
         self.retrying_since: float | None = None
         self._paused: list[TopicPartition] = []
+        self._connection_checked = float("-inf")  # monotonic time of the last close_old_connections()
+        # (connection, its bounds) the loop thread's session was last bounded for (_bound_session).
+        self._bounded_session: tuple[weakref.ref, tuple[str, str]] | None = None
 
     @property
     def ready(self) -> bool:
@@ -248,10 +255,8 @@ class EventConsumer:
         stopped = None if len(batchable) == len(messages) else _BatchStopped()
         first_attempt = None  # whether a failure of the whole transaction is the first message's attempt
         try:
-            # A long-running command must not reuse a connection the server has closed.
-            close_old_connections()
+            self._prepare_connection()
             with transaction.atomic():
-                _bound_statements(local=True)
                 for message, envelope in batchable:
                     self.heartbeat = time.monotonic()
                     try:
@@ -348,8 +353,8 @@ class EventConsumer:
             while True:
                 if error is None:
                     try:
-                        # A long-running command must not reuse a connection the server has closed.
-                        close_old_connections()
+                        # After a failure, the connection is checked now, whenever it was last.
+                        self._prepare_connection(check=failures + transient_streak > 0)
                         return self._handle_once(message, envelope)
                     except Exception as exc:
                         error = exc
@@ -460,16 +465,50 @@ class EventConsumer:
                 with contextlib.suppress(KafkaException):
                     self.consumer.resume([partition])
 
+    def _prepare_connection(self, *, check: bool = False) -> None:
+        """A usable connection for the next transaction, its statements bounded.
+
+        A long-running command must not reuse a connection the server has closed or one older
+        than CONN_MAX_AGE: Django's close_old_connections() replaces those, and its health check
+        (CONN_HEALTH_CHECKS) costs a ``SELECT 1`` round trip. While messages keep coming that is
+        done at most once a second, as the relay does: a connection that broke since fails the
+        transaction, a transient failure whose retry checks it (``check``, or Django's own mark
+        of a failed statement).
+        """
+        from django.db import connection
+
+        now = time.monotonic()
+        if check or connection.errors_occurred or now - self._connection_checked >= CONNECTION_CHECK_SECONDS:
+            close_old_connections()
+            self._connection_checked = now
+        self._bound_session()
+
+    def _bound_session(self) -> None:
+        """The handlers' statement bounds, set once per session rather than in each transaction.
+
+        The loop thread's connection serves nothing but the loop, so the bounds may hold for the
+        whole session. Inside a transaction (a test's) they are SET LOCAL every time instead:
+        a session setting made there would be undone with it.
+        """
+        from django.db import connection
+
+        bounds = _statement_bounds()
+        if connection.in_atomic_block:
+            _set_statement_bounds(bounds, local=True)
+            return
+        connection.ensure_connection()
+        bounded = self._bounded_session
+        if bounded is not None and bounded[0]() is connection.connection and bounded[1] == bounds:
+            return
+        _set_statement_bounds(bounds, local=False)
+        self._bounded_session = (weakref.ref(connection.connection), bounds)
+
     def _handle_once(self, message, envelope: Envelope) -> str:
         handler = self.handlers[envelope.event_type]
         if getattr(handler, "handles_own_transaction", False):
-            # Its transactions are its own, so the bounds go on this thread's session; the loop
-            # thread's connection serves nothing but the loop.
-            _bound_statements(local=False)
             handled = handler(envelope, lambda: _record_processed(message, envelope))
             return "duplicate" if handled is False else "handled"
         with transaction.atomic():
-            _bound_statements(local=True)
             # Recorded first, in the handler's transaction: both happen or neither. The insert also
             # holds the event_id, so a concurrent duplicate waits here and then finds it done.
             if not _record_processed(message, envelope):
@@ -577,8 +616,12 @@ class EventConsumer:
         return outcome
 
 
-def _bound_statements(*, local: bool) -> None:
-    """statement_timeout and lock_timeout for the handler's work (SET LOCAL, or for the session).
+def _statement_bounds() -> tuple[str, str]:
+    return str(settings.EVENTS_HANDLER_STATEMENT_TIMEOUT_MS), str(settings.EVENTS_HANDLER_LOCK_TIMEOUT_MS)
+
+
+def _set_statement_bounds(bounds: tuple[str, str], *, local: bool) -> None:
+    """statement_timeout and lock_timeout (SET LOCAL, or for the session).
 
     A handler waiting on a lock or a slow query then fails with QueryCanceled or
     LockNotAvailable, a transient failure retried later, instead of holding the loop (and its
@@ -586,10 +629,11 @@ def _bound_statements(*, local: bool) -> None:
     """
     from django.db import connection
 
+    statement_timeout, lock_timeout = bounds
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('statement_timeout', %s, %s), set_config('lock_timeout', %s, %s)",
-            [str(settings.EVENTS_HANDLER_STATEMENT_TIMEOUT_MS), local, str(settings.EVENTS_HANDLER_LOCK_TIMEOUT_MS), local],
+            [statement_timeout, local, lock_timeout, local],
         )
 
 
