@@ -16,7 +16,7 @@ import uuid
 import psycopg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from django.db import connection
+from django.db import connection, transaction
 
 from musiccorp_common.events.consumer import EventConsumer
 from musiccorp_common.events.health_server import serve_health
@@ -239,6 +239,40 @@ def test_statement_timeout_bounds_a_handler_and_counts_as_transient(kafka_topics
     assert time.monotonic() - started < 4, "the 5 s statement was cancelled after 300 ms"
     assert len(calls) == 2
     assert Effect.objects.filter(order_id=event.data["order_id"]).count() == 1
+    assert read_all(bootstrap, f"{kafka_topics}order.cancelled.dlq", expect=0) == []
+
+
+def test_a_session_killed_between_two_messages_is_replaced_and_its_successor_is_bounded_too(
+    kafka_topics, bootstrap, fast_retries, settings, caplog
+):
+    # The loop checks its connection at most once a second while busy: the second message comes
+    # at once, so it meets the dead session, fails transiently and is retried on a new one.
+    settings.EVENTS_HANDLER_STATEMENT_TIMEOUT_MS = 4321
+    first, first_event = cancelled_message(topic_prefix=kafka_topics, offset=0)
+    second, second_event = cancelled_message(topic_prefix=kafka_topics, offset=1)
+    admin = _admin_connection("postgres")
+    sessions = []
+
+    def handler(envelope):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), current_setting('statement_timeout')")
+            sessions.append(cursor.fetchone())
+        record_effect(envelope)
+        if envelope.event_id == first_event.event_id:
+            pid = sessions[-1][0]
+            transaction.on_commit(lambda: admin.execute("SELECT pg_terminate_backend(%s)", [pid]))
+
+    consumer = scripted_event_consumer([first, second], handler, bootstrap)
+    try:
+        consumer.run()
+    finally:
+        admin.close()
+
+    assert [timeout for _pid, timeout in sessions] == ["4321ms", "4321ms"]
+    assert sessions[0][0] != sessions[1][0], "the second message ran on a new session"
+    assert "transient failure (1 in a row)" in caplog.text
+    assert Effect.objects.filter(order_id__in=[first_event.data["order_id"], second_event.data["order_id"]]).count() == 2
+    assert consumer.ready
     assert read_all(bootstrap, f"{kafka_topics}order.cancelled.dlq", expect=0) == []
 
 
