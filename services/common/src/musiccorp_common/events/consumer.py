@@ -33,11 +33,12 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 from musiccorp_common.correlation import accept_or_generate, use_correlation_id
+from musiccorp_common.events.connection_check import ConnectionCheck
 from musiccorp_common.events.envelope import TOPIC_OWNERS, Envelope, InvalidEvent, parse_envelope, topic_for
 from musiccorp_common.events.failures import is_transient
 from musiccorp_common.events.headers import CORRELATION_HEADER, from_kafka_headers, span_attributes
@@ -55,8 +56,6 @@ logger = logging.getLogger("musiccorp.events.consumer")
 # Longest single poll while backing off: bounds how late a stop request is noticed and how stale
 # the liveness heartbeat gets (and keeps well inside max.poll.interval.ms).
 BACKOFF_POLL_SECONDS = 0.5
-# How often a busy loop checks its database connection (see EventConsumer._prepare_connection).
-CONNECTION_CHECK_SECONDS = 1.0
 tracer = trace.get_tracer("musiccorp.events")
 
 Handler = Callable[[Envelope], None]
@@ -145,7 +144,7 @@ class EventConsumer:
         # readiness is false meanwhile.
         self.retrying_since: float | None = None
         self._paused: list[TopicPartition] = []
-        self._connection_checked = float("-inf")  # monotonic time of the last close_old_connections()
+        self._connection_check = ConnectionCheck()
         # (connection, its bounds) the loop thread's session was last bounded for (_bound_session).
         self._bounded_session: tuple[weakref.ref, tuple[str, str]] | None = None
 
@@ -466,21 +465,14 @@ class EventConsumer:
                     self.consumer.resume([partition])
 
     def _prepare_connection(self, *, check: bool = False) -> None:
-        """A usable connection for the next transaction, its statements bounded.
+        """A usable connection for the next transaction (ConnectionCheck), its statements bounded.
 
-        A long-running command must not reuse a connection the server has closed or one older
-        than CONN_MAX_AGE: Django's close_old_connections() replaces those, and its health check
-        (CONN_HEALTH_CHECKS) costs a ``SELECT 1`` round trip. While messages keep coming that is
-        done at most once a second, as the relay does: a connection that broke since fails the
-        transaction, a transient failure whose retry checks it (``check``, or Django's own mark
-        of a failed statement).
+        A connection that broke since the last check fails the transaction, a transient failure
+        whose retry checks it (``check``, or Django's own mark of a failed statement).
         """
         from django.db import connection
 
-        now = time.monotonic()
-        if check or connection.errors_occurred or now - self._connection_checked >= CONNECTION_CHECK_SECONDS:
-            close_old_connections()
-            self._connection_checked = now
+        self._connection_check.when_due(now=check or connection.errors_occurred)
         self._bound_session()
 
     def _bound_session(self) -> None:

@@ -33,13 +33,14 @@ from datetime import timedelta
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from opentelemetry import trace
 
 from musiccorp_common.correlation import current_correlation_id, new_correlation_id
+from musiccorp_common.events.connection_check import ConnectionCheck
 from musiccorp_common.events.envelope import Envelope, build_envelope, topic_for
 from musiccorp_common.events.headers import as_kafka_headers, outgoing_headers, span_attributes
 from musiccorp_common.events.kafka_config import producer_config
@@ -179,7 +180,7 @@ class OutboxRelay:
                 f"EVENTS_RELAY_LEASE_SECONDS ({self.lease_seconds}) must exceed EVENTS_PUBLISH_TIMEOUT_MS + 2 s"
             )
         self._metrics_refreshed = 0.0
-        self._connection_checked = 0.0
+        self._connection_check = ConnectionCheck(METRICS_REFRESH_SECONDS)
 
     def run(self, stop: threading.Event) -> None:
         logger.info("outbox relay started", extra={"relay": self.relay_id})
@@ -188,7 +189,7 @@ class OutboxRelay:
         try:
             while not stop.is_set():
                 try:
-                    self._check_connection_when_due()
+                    self._connection_check.when_due()
                     _, claim_again = self._relay_pass()
                     self._refresh_metrics_when_due()
                     failed_passes = 0
@@ -197,7 +198,7 @@ class OutboxRelay:
                     # longer after each failed pass, so a dead database is not hammered; the
                     # next pass replaces a broken connection.
                     failed_passes += 1
-                    self._connection_checked = 0.0
+                    self._connection_check.failed()
                     delay = capped_backoff(failed_passes, self.backoff_seconds, self.max_backoff_seconds)
                     logger.exception("outbox relay pass failed; retrying in %.1f s", delay)
                     stop.wait(delay)
@@ -324,15 +325,6 @@ class OutboxRelay:
             parked_at=Now() if parked else None,
             claim_expires_at=None,
         )
-
-    def _check_connection_when_due(self) -> None:
-        """Replace a broken or too old database connection: once a second, and after a failed pass.
-
-        Django's check (CONN_HEALTH_CHECKS: a ``SELECT 1``) would otherwise run before every pass.
-        """
-        if time.monotonic() - self._connection_checked >= METRICS_REFRESH_SECONDS:
-            close_old_connections()
-            self._connection_checked = time.monotonic()
 
     def _refresh_metrics_when_due(self) -> None:
         if time.monotonic() - self._metrics_refreshed >= METRICS_REFRESH_SECONDS:
